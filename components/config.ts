@@ -1,0 +1,332 @@
+// Release and deployment config: every key is read and validated once, up
+// front, so that bad input fails `pulumi preview` before anything changes.
+import * as semver from "semver";
+
+/** Where raw config strings come from: `pulumi.Config` in a program, a plain map in tests. */
+export interface ConfigSource {
+    /** The raw value of `namespace:key`, or undefined when unset. */
+    get(namespace: string, key: string): string | undefined;
+}
+
+/** The release identity: what is deployed, pinned by digest. */
+export interface Release {
+    readonly version: string;
+    readonly gitSha: string;
+    readonly image: string;
+    readonly imageDigest: string;
+    readonly schemaVersion: number;
+    readonly notes: string;
+}
+
+export type DbMode = "keep" | "down" | "restore";
+export type DeployKind = "deploy" | "rollback";
+
+/** Everything else a deploy needs, with defaults applied. */
+export interface DeploySettings {
+    readonly dbHost: string;
+    readonly dbPort: number;
+    readonly dbName: string;
+    readonly dbUser: string;
+    readonly backupDir: string;
+    readonly backupRetain: number;
+    readonly backupVerify: "restore" | "list";
+    readonly dockerHost: string;
+    readonly appName: string;
+    readonly appPort: number;
+    readonly appHost: string;
+    readonly appDriver: "cli" | "provider";
+    readonly appEnv: Readonly<Record<string, string>>;
+    readonly healthPath: string;
+    readonly smokeRetries: number;
+    readonly smokeTimeoutSeconds: number;
+    readonly migrateCommand: string;
+    readonly offsiteEnabled: boolean;
+    readonly kind: DeployKind;
+    readonly replacesVersion: string;
+    readonly dbMode: DbMode;
+    readonly downImage: string;
+    readonly restoreDump: string;
+    readonly restoreDumpSha256: string;
+}
+
+export interface DeployConfig {
+    readonly release: Release;
+    readonly settings: DeploySettings;
+}
+
+/** Thrown when config is invalid; its message has one line per bad key. */
+export class ConfigError extends Error {
+    constructor(readonly problems: string[]) {
+        super(problems.join("\n"));
+        this.name = "ConfigError";
+    }
+}
+
+/** The project namespace (the `name:` in Pulumi.yaml). */
+export const PROJECT = "api-server";
+/** The namespace of the release identity keys. */
+export const RELEASE_NS = "release";
+/** The release identity keys a rollback copies from history, in order. */
+export const RELEASE_KEYS = ["version", "gitSha", "image", "imageDigest", "schemaVersion", "notes"] as const;
+
+/** Defaults, identical to the `default:` values declared in Pulumi.yaml. */
+export const DEFAULTS: Readonly<Record<string, string>> = {
+    dbHost: "127.0.0.1",
+    dbPort: "5432",
+    dbName: "app",
+    dbUser: "app",
+    backupDir: "/var/backups/api-server",
+    backupRetain: "0",
+    backupVerify: "restore",
+    dockerHost: "",
+    appName: "api-server",
+    appPort: "8080",
+    appHost: "127.0.0.1",
+    appDriver: "cli",
+    healthPath: "/health",
+    smokeRetries: "30",
+    smokeTimeoutSeconds: "5",
+    migrateCommand: "/migrate",
+    offsiteEnabled: "false",
+    kind: "deploy",
+    replacesVersion: "",
+    dbMode: "keep",
+    downImage: "",
+    restoreDump: "",
+    restoreDumpSha256: "",
+};
+
+const SHA_RE = /^[0-9a-f]{40}$/;
+const DIGEST_RE = /^sha256:[0-9a-f]{64}$/;
+const HEX64_RE = /^[0-9a-f]{64}$/;
+// A Docker repository: optional registry host[:port], then lower-case path components.
+const REPO_RE = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?(?::[0-9]+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
+const PG_IDENT_RE = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+const HOST_RE = /^[A-Za-z0-9](?:[A-Za-z0-9.:-]*[A-Za-z0-9])?$/;
+const CONTAINER_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
+const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const ABS_PATH_RE = /^\/[A-Za-z0-9._\/@+-]*$/;
+const HTTP_PATH_RE = /^\/[A-Za-z0-9._~\/-]*$/;
+const DOCKER_HOST_RE = /^(?:unix|tcp|ssh):\/\/[A-Za-z0-9@._:\/-]+$/;
+
+/** Shows a bad value in an error message: quoted, with control characters escaped, cut short. */
+export function show(value: string): string {
+    const s = JSON.stringify(value);
+    return s.length > 90 ? s.slice(0, 87) + '..."' : s;
+}
+
+/** A SemVer release version with a leading v, e.g. v2.1.0; returns a problem or undefined. */
+export function checkVersion(key: string, v: string): string | undefined {
+    if (!/^v\d/.test(v) || semver.valid(v.slice(1)) === null || semver.clean(v.slice(1)) !== v.slice(1)) {
+        return `${key} ${show(v)} is invalid: must be a SemVer version with a leading v, like v2.1.0`;
+    }
+    return undefined;
+}
+
+/** A full image reference repo@sha256:...; returns a problem or undefined. */
+export function checkImageRef(key: string, v: string): string | undefined {
+    const at = v.indexOf("@");
+    if (at < 0 || !REPO_RE.test(v.slice(0, at)) || !DIGEST_RE.test(v.slice(at + 1))) {
+        return `${key} ${show(v)} is invalid: must be repository@sha256:<64 lower-case hex>`;
+    }
+    return undefined;
+}
+
+/** Validates the repository part of an image: no tag, no digest. */
+export function checkRepository(key: string, v: string): string | undefined {
+    if (v.includes("@")) {
+        return `${key} ${show(v)} is invalid: must be a repository only, without a digest (put the digest in release:imageDigest)`;
+    }
+    const last = v.split("/").pop() ?? "";
+    if (last.includes(":")) {
+        return `${key} ${show(v)} is invalid: must be a repository only, without a tag (deploys are pinned by release:imageDigest, never by a tag)`;
+    }
+    if (!REPO_RE.test(v)) {
+        return `${key} ${show(v)} is invalid: must be a Docker repository like registry.example.com/team/api (lower case, no spaces)`;
+    }
+    return undefined;
+}
+
+/** Validates a digest: exactly sha256: followed by 64 lower-case hex characters. */
+export function checkDigest(key: string, v: string): string | undefined {
+    if (!DIGEST_RE.test(v)) {
+        return `${key} ${show(v)} is invalid: must be sha256: followed by 64 lower-case hex characters`;
+    }
+    return undefined;
+}
+
+/** Validates a full git commit SHA: 40 lower-case hex characters. */
+export function checkGitSha(key: string, v: string): string | undefined {
+    if (!SHA_RE.test(v)) {
+        return `${key} ${show(v)} is invalid: must be the full 40-character lower-case hex commit SHA`;
+    }
+    return undefined;
+}
+
+/** Validates a schema (migration) version: a non-negative integer. */
+export function checkSchemaVersion(key: string, v: string): string | undefined {
+    if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v))) {
+        return `${key} ${show(v)} is invalid: must be a non-negative integer migration version`;
+    }
+    return undefined;
+}
+
+type Rule = (key: string, v: string) => string | undefined;
+
+function intRule(min: number, max: number): Rule {
+    return (key, v) => (/^-?\d+$/.test(v) && Number(v) >= min && Number(v) <= max)
+        ? undefined
+        : `${key} ${show(v)} is invalid: must be an integer from ${min} to ${max}`;
+}
+
+function enumRule(...allowed: string[]): Rule {
+    return (key, v) => allowed.includes(v) ? undefined : `${key} ${show(v)} is invalid: must be one of ${allowed.join(", ")}`;
+}
+
+function regexRule(re: RegExp, what: string, allowEmpty = false): Rule {
+    return (key, v) => ((allowEmpty && v === "") || re.test(v)) ? undefined : `${key} ${show(v)} is invalid: must be ${what}`;
+}
+
+const SETTING_RULES: Record<string, Rule> = {
+    dbHost: regexRule(HOST_RE, "a host name or IP address"),
+    dbPort: intRule(1, 65535),
+    dbName: regexRule(PG_IDENT_RE, "a PostgreSQL identifier (letters, digits, _; up to 63)"),
+    dbUser: regexRule(PG_IDENT_RE, "a PostgreSQL identifier (letters, digits, _; up to 63)"),
+    backupDir: regexRule(ABS_PATH_RE, "an absolute path of letters, digits and ._/@+-"),
+    backupRetain: intRule(0, 100000),
+    backupVerify: enumRule("restore", "list"),
+    dockerHost: regexRule(DOCKER_HOST_RE, "empty, or a unix://, tcp:// or ssh:// address", true),
+    appName: regexRule(CONTAINER_RE, "a container name (letters, digits, _.-)"),
+    appPort: intRule(1, 65535),
+    appHost: regexRule(HOST_RE, "the host name or IP address where the app answers"),
+    appDriver: enumRule("cli", "provider"),
+    healthPath: regexRule(HTTP_PATH_RE, "an absolute URL path like /health"),
+    smokeRetries: intRule(1, 600),
+    smokeTimeoutSeconds: intRule(1, 120),
+    migrateCommand: regexRule(ABS_PATH_RE, "an absolute path inside the image, like /migrate"),
+    offsiteEnabled: enumRule("true", "false"),
+    kind: enumRule("deploy", "rollback"),
+    replacesVersion: (key, v) => v === "" ? undefined : checkVersion(key, v),
+    dbMode: enumRule("keep", "down", "restore"),
+    downImage: (key, v) => v === "" ? undefined : checkImageRef(key, v),
+    restoreDump: regexRule(ABS_PATH_RE, "an absolute path to a .dump file", true),
+    restoreDumpSha256: regexRule(HEX64_RE, "64 lower-case hex characters", true),
+};
+
+const RELEASE_RULES: Record<string, Rule> = {
+    version: checkVersion,
+    gitSha: checkGitSha,
+    image: checkRepository,
+    imageDigest: checkDigest,
+    schemaVersion: checkSchemaVersion,
+};
+
+/** Validates one `release:` key's raw value; used by deployctl for its flags too. */
+export function checkReleaseValue(key: string, value: string): string | undefined {
+    const rule = RELEASE_RULES[key];
+    return rule ? rule(`${RELEASE_NS}:${key}`, value) : undefined;
+}
+
+/**
+ * Reads and validates the whole deploy config. Throws a ConfigError naming
+ * every bad key, its value and the rule it breaks.
+ * `appEnv` is the parsed `api-server:appEnv` object (or undefined).
+ */
+export function parseDeployConfig(src: ConfigSource, appEnv?: unknown): DeployConfig {
+    const problems: string[] = [];
+    const rel: Record<string, string> = {};
+    for (const key of RELEASE_KEYS) {
+        const raw = src.get(RELEASE_NS, key);
+        if (key === "notes") {
+            rel.notes = raw ?? "";
+            continue;
+        }
+        if (raw === undefined || raw === "") {
+            problems.push(`${RELEASE_NS}:${key} is not set: every release needs version, gitSha, image, imageDigest and schemaVersion`);
+            continue;
+        }
+        const p = RELEASE_RULES[key](`${RELEASE_NS}:${key}`, raw);
+        if (p) problems.push(p);
+        rel[key] = raw;
+    }
+
+    const s: Record<string, string> = {};
+    for (const key of Object.keys(DEFAULTS)) {
+        const raw = src.get(PROJECT, key) ?? DEFAULTS[key];
+        const p = SETTING_RULES[key](`${PROJECT}:${key}`, raw);
+        if (p) problems.push(p);
+        s[key] = raw;
+    }
+
+    const env: Record<string, string> = {};
+    if (appEnv !== undefined && appEnv !== null) {
+        if (typeof appEnv !== "object" || Array.isArray(appEnv)) {
+            problems.push(`${PROJECT}:appEnv is invalid: must be an object of NAME: "value" pairs`);
+        } else {
+            for (const [k, v] of Object.entries(appEnv as Record<string, unknown>)) {
+                if (!ENV_NAME_RE.test(k)) problems.push(`${PROJECT}:appEnv key ${show(k)} is invalid: must be an environment variable name`);
+                else if (typeof v !== "string" && typeof v !== "number" && typeof v !== "boolean") problems.push(`${PROJECT}:appEnv.${k} is invalid: must be a string`);
+                else env[k] = String(v);
+            }
+        }
+    }
+
+    // Rules that tie keys together.
+    if (s.dbMode === "down" && s.downImage === "") {
+        problems.push(`${PROJECT}:downImage is not set: dbMode=down needs the image rolled back from (repo@sha256:...), whose down migrations run`);
+    }
+    if (s.dbMode === "restore" && (s.restoreDump === "" || s.restoreDumpSha256 === "")) {
+        problems.push(`${PROJECT}:restoreDump and restoreDumpSha256 must both be set when dbMode=restore`);
+    }
+    if (s.dbMode !== "keep" && s.kind !== "rollback") {
+        problems.push(`${PROJECT}:dbMode ${show(s.dbMode)} is only for a rollback (kind=rollback); set dbMode back to keep for a deploy`);
+    }
+    if (problems.length > 0) throw new ConfigError(problems);
+
+    return {
+        release: {
+            version: rel.version,
+            gitSha: rel.gitSha,
+            image: rel.image,
+            imageDigest: rel.imageDigest,
+            schemaVersion: Number(rel.schemaVersion),
+            notes: rel.notes,
+        },
+        settings: {
+            dbHost: s.dbHost,
+            dbPort: Number(s.dbPort),
+            dbName: s.dbName,
+            dbUser: s.dbUser,
+            backupDir: s.backupDir,
+            backupRetain: Number(s.backupRetain),
+            backupVerify: s.backupVerify as "restore" | "list",
+            dockerHost: s.dockerHost,
+            appName: s.appName,
+            appPort: Number(s.appPort),
+            appHost: s.appHost,
+            appDriver: s.appDriver as "cli" | "provider",
+            appEnv: env,
+            healthPath: s.healthPath,
+            smokeRetries: Number(s.smokeRetries),
+            smokeTimeoutSeconds: Number(s.smokeTimeoutSeconds),
+            migrateCommand: s.migrateCommand,
+            offsiteEnabled: s.offsiteEnabled === "true",
+            kind: s.kind as DeployKind,
+            replacesVersion: s.replacesVersion,
+            dbMode: s.dbMode as DbMode,
+            downImage: s.downImage,
+            restoreDump: s.restoreDump,
+            restoreDumpSha256: s.restoreDumpSha256,
+        },
+    };
+}
+
+/** The pinned image reference that runs: repository@digest. */
+export function imageRef(release: Pick<Release, "image" | "imageDigest">): string {
+    return `${release.image}@${release.imageDigest}`;
+}
+
+/** The values that identify a release; a change of any of them re-runs backup and migrations. */
+export function releaseIdentity(release: Release): string[] {
+    return [release.version, release.gitSha, imageRef(release), String(release.schemaVersion)];
+}

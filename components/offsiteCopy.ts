@@ -1,0 +1,53 @@
+// Optional off-site copy of each verified dump: a private, versioned, encrypted S3 bucket.
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+
+export interface OffsiteCopyArgs {
+    /** Local path of the verified dump to upload. */
+    readonly dumpPath: pulumi.Input<string>;
+    /** Its sha256, stored as object metadata. */
+    readonly sha256: pulumi.Input<string>;
+}
+
+/** The S3 key a dump is stored under. */
+export function offsiteKey(dumpPath: string): string {
+    return `dumps/${dumpPath.split("/").pop()}`;
+}
+
+/** Uploads verified dumps to a bucket nobody else can read; objects are never deleted by Pulumi. */
+export class OffsiteCopy extends pulumi.ComponentResource {
+    /** Bucket name. */
+    public readonly bucket: pulumi.Output<string>;
+    /** Key of the uploaded dump. */
+    public readonly key: pulumi.Output<string>;
+
+    constructor(name: string, args: OffsiteCopyArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("api-server:release:OffsiteCopy", name, {}, opts);
+        const bucket = new aws.s3.Bucket(`${name}-bucket`, { forceDestroy: false }, { parent: this, protect: true });
+        new aws.s3.BucketPublicAccessBlock(`${name}-public-access`, {
+            bucket: bucket.id,
+            blockPublicAcls: true,
+            blockPublicPolicy: true,
+            ignorePublicAcls: true,
+            restrictPublicBuckets: true,
+        }, { parent: this });
+        new aws.s3.BucketVersioning(`${name}-versioning`, {
+            bucket: bucket.id,
+            versioningConfiguration: { status: "Enabled" },
+        }, { parent: this });
+        new aws.s3.BucketServerSideEncryptionConfiguration(`${name}-encryption`, {
+            bucket: bucket.id,
+            rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }],
+        }, { parent: this });
+        const key = pulumi.output(args.dumpPath).apply(offsiteKey);
+        const object = new aws.s3.BucketObjectv2(`${name}-dump`, {
+            bucket: bucket.id,
+            key,
+            source: pulumi.output(args.dumpPath).apply(p => new pulumi.asset.FileAsset(p)),
+            metadata: { sha256: args.sha256 },
+        }, { parent: this, retainOnDelete: true });
+        this.bucket = bucket.id;
+        this.key = object.key;
+        this.registerOutputs({ bucket: this.bucket, key: this.key });
+    }
+}

@@ -1,0 +1,85 @@
+// The deploy program: validated release config → verified backup → migrations
+// → deploy by digest → smoke test → release record (the stack outputs).
+import * as pulumi from "@pulumi/pulumi";
+import { AppService } from "./components/appService";
+import { parseDeployConfig, PROJECT, imageRef, releaseIdentity } from "./components/config";
+import { DatabaseBackup } from "./components/databaseBackup";
+import { DatabaseRestore } from "./components/databaseRestore";
+import { Migrations, databaseUrl } from "./components/migrations";
+import { OffsiteCopy } from "./components/offsiteCopy";
+import { ReleaseRecord } from "./components/record";
+import { SmokeTest } from "./components/smokeTest";
+
+const project = new pulumi.Config(PROJECT);
+const { release, settings: s } = parseDeployConfig(
+    { get: (ns, key) => new pulumi.Config(ns).get(key) },
+    project.getObject<unknown>("appEnv"),
+);
+const password = project.getSecret("dbPassword");
+if (password === undefined) {
+    throw new Error(`${PROJECT}:dbPassword is not set: run pulumi config set --secret dbPassword <password>`);
+}
+const db = { host: s.dbHost, port: s.dbPort, database: s.dbName, user: s.dbUser, password };
+const identity = releaseIdentity(release);
+const ref = imageRef(release);
+
+const backup = new DatabaseBackup("backup", {
+    db, backupDir: s.backupDir, version: release.version, triggers: identity,
+    verify: s.backupVerify, retain: s.backupRetain,
+});
+
+const restore = s.dbMode === "restore"
+    ? new DatabaseRestore("restore", { db, dump: s.restoreDump, sha256: s.restoreDumpSha256 }, { dependsOn: [backup] })
+    : undefined;
+
+const migrations = new Migrations("migrations", {
+    imageRef: ref, migrateCommand: s.migrateCommand, targetVersion: release.schemaVersion,
+    dbMode: s.dbMode, downImage: s.downImage, dockerHost: s.dockerHost,
+    databaseUrl: password.apply(p => databaseUrl(db, p)),
+    triggers: [...identity, s.dbMode, s.downImage],
+}, { dependsOn: restore ? [backup, restore] : [backup] });
+
+const app = new AppService("app", {
+    imageRef: ref, name: s.appName, port: s.appPort, appHost: s.appHost,
+    healthPath: s.healthPath, healthTimeoutSeconds: s.smokeRetries * s.smokeTimeoutSeconds,
+    labels: { version: release.version, gitSha: release.gitSha, digest: release.imageDigest },
+    env: s.appEnv, dockerHost: s.dockerHost, driver: s.appDriver, triggers: identity,
+}, { dependsOn: [migrations] });
+
+const smoke = new SmokeTest("smoke", {
+    url: `http://${s.appHost}:${s.appPort}${s.healthPath}`, expectVersion: release.version,
+    retries: s.smokeRetries, timeoutSeconds: s.smokeTimeoutSeconds,
+    triggers: pulumi.all([app.containerId]).apply(([id]) => [...identity, id]),
+}, { dependsOn: [app] });
+
+const offsite = s.offsiteEnabled
+    ? new OffsiteCopy("offsite", { dumpPath: backup.path, sha256: backup.sha256 }, { dependsOn: [backup] })
+    : undefined;
+
+const record: pulumi.Output<ReleaseRecord> = pulumi.all([backup.path, backup.sha256, backup.bytes, app.startedAt, smoke.report])
+    .apply(([path, sha256, bytes, startedAt]) => ({
+        version: release.version,
+        gitSha: release.gitSha,
+        gitTag: release.version,
+        image: release.image,
+        imageRef: ref,
+        imageDigest: release.imageDigest,
+        schemaVersion: release.schemaVersion,
+        notes: release.notes,
+        backup: { path, sha256, bytes },
+        deployedAt: startedAt,
+        kind: s.kind,
+        replacesVersion: s.replacesVersion,
+        dbMode: s.dbMode,
+    }));
+
+export const version = release.version;
+export const gitSha = release.gitSha;
+export const image = ref;
+export const imageDigest = release.imageDigest;
+export const schemaVersion = release.schemaVersion;
+export const kind = s.kind;
+export const replacesVersion = s.replacesVersion;
+export const releaseRecord = record;
+export const migrated = pulumi.all([migrations.fromVersion, migrations.toVersion]).apply(([from, to]) => ({ from, to }));
+export const offsiteObject = offsite ? pulumi.interpolate`s3://${offsite.bucket}/${offsite.key}` : undefined;
