@@ -82,4 +82,4 @@ export const kind = s.kind;
 export const replacesVersion = s.replacesVersion;
 export const releaseRecord = record;
 export const migrated = pulumi.all([migrations.fromVersion, migrations.toVersion]).apply(([from, to]) => ({ from, to }));
-export const offsiteObject = offsite ? pulumi.interpolate`s3://${offsite.bucket}/${offsite.key}` : undefined;
+export const offsiteCopy = offsite ? pulumi.interpolate`s3://${offsite.bucket}/${offsite.key}` : "off";

@@ -4,13 +4,16 @@
 #   pulumi                    the Pulumi CLI and engine (github.com/pulumi/pulumi/pkg/v3)
 #   pulumi-language-nodejs    the Node.js language host (tools/pulumi/cmd/pulumi-language-nodejs)
 #   pulumi-resource-command   the command provider plugin (tools/pulumi/cmd/pulumi-resource-command)
-# then registers the provider with `pulumi plugin install --file`.
+# then registers the provider with `pulumi plugin install --file`. The provider
+# binary is kept out of PATH (.tools/plugins) so the engine loads the
+# registered plugin, not a PATH lookup.
 # A second run with nothing changed is a no-op. A `pulumi` already on PATH at
 # the pinned version is used instead of building one.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BIN="$ROOT/.tools/bin"
+PLUGINS="$ROOT/.tools/plugins"
 MOD="$ROOT/tools/pulumi"
 die() { echo "install-tools: $*" >&2; exit 1; }
 say() { echo "install-tools: $*"; }
@@ -21,7 +24,7 @@ command -v node >/dev/null || die "node is not installed (need Node.js >= 20); i
 PULUMI_VERSION=$(awk '$1=="github.com/pulumi/pulumi/pkg/v3"{print $2; exit}' "$MOD/go.mod")
 COMMAND_VERSION=$(node -p "require('$ROOT/package.json').dependencies['@pulumi/command']")
 [ -n "$PULUMI_VERSION" ] || die "cannot read the pinned Pulumi version from tools/pulumi/go.mod"
-mkdir -p "$BIN"
+mkdir -p "$BIN" "$PLUGINS"
 
 # A stamp of everything that goes into our binaries: rebuild only when it changes.
 stamp=$(cat "$MOD/go.mod" "$MOD/go.sum" $(find "$MOD/cmd" -type f | sort) | sha256sum | cut -c1-16)
@@ -48,9 +51,9 @@ elif [ ! -x "$BIN/pulumi" ] || [ "$("$BIN/pulumi" version 2>/dev/null)" != "$PUL
     "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION"
 fi
 
-if [ ! -f "$stampfile" ] || [ "$(cat "$stampfile")" != "$stamp" ] || [ ! -x "$BIN/pulumi-language-nodejs" ] || [ ! -x "$BIN/pulumi-resource-command" ]; then
+if [ ! -f "$stampfile" ] || [ "$(cat "$stampfile")" != "$stamp" ] || [ ! -x "$BIN/pulumi-language-nodejs" ] || [ ! -x "$PLUGINS/pulumi-resource-command" ]; then
   build "$BIN/pulumi-language-nodejs" ./cmd/pulumi-language-nodejs "-X main.version=${PULUMI_VERSION#v}"
-  build "$BIN/pulumi-resource-command" ./cmd/pulumi-resource-command "-X main.version=$COMMAND_VERSION"
+  build "$PLUGINS/pulumi-resource-command" ./cmd/pulumi-resource-command "-X main.version=$COMMAND_VERSION"
   echo "$stamp" >"$stampfile"
 fi
 
@@ -59,7 +62,7 @@ if [ "$built" = 1 ] || ! pulumi plugin ls --json 2>/dev/null | node -e "
   const l = JSON.parse(require('fs').readFileSync(0, 'utf8') || '[]');
   process.exit(l.some(p => p.name === 'command' && p.kind === 'resource' && p.version === '$COMMAND_VERSION') ? 0 : 1)"; then
   say "registering resource plugin command $COMMAND_VERSION"
-  pulumi plugin install resource command "$COMMAND_VERSION" --file "$BIN/pulumi-resource-command" --reinstall >/dev/null \
+  pulumi plugin install resource command "$COMMAND_VERSION" --file "$PLUGINS/pulumi-resource-command" --reinstall >/dev/null \
     || die "pulumi plugin install resource command $COMMAND_VERSION failed"
 fi
 say "ready: pulumi $(pulumi version) in $BIN (add it to PATH, or source scripts/env.sh)"

@@ -1,0 +1,321 @@
+#!/usr/bin/env node
+// deployctl: deploy, roll back and read the release record, on the Pulumi Automation API.
+import { ConfigMap, Stack } from "@pulumi/pulumi/automation";
+import { execFile } from "child_process";
+import { createHash } from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import * as readline from "readline";
+import { parseArgs } from "util";
+import { checkReleaseValue, PROJECT, RELEASE_KEYS, RELEASE_NS } from "../components/config";
+import { ReleaseRecord, renderReleaseMarkdown } from "../components/record";
+import { decide } from "./decide";
+import {
+    currentRelease, historyRows, historyTable, RefusedError, releaseConfigOf, selectRollbackTarget, UpdateLike,
+} from "./history";
+import { openStack, ROOT, stackConfigFile } from "./workspace";
+
+const USAGE = `usage:
+  deployctl deploy   --stack S [--version vX.Y.Z --image REPO --digest sha256:... --sha GIT_SHA --schema N --notes TEXT] [--preview]
+  deployctl rollback <vX.Y.Z|previous> --stack S [--db keep|down|restore] [--yes] [--preview]
+  deployctl history  --stack S [--json]
+  deployctl record   <vX.Y.Z> --stack S [--out DIR]
+  deployctl decide   --impacting-customers yes|no --config-fix yes|no [--patch-minutes N] [--regression-in-prior yes|no]`;
+
+/** The rollback-bookkeeping keys a deploy resets to their defaults. */
+const ROLLBACK_KEYS = ["kind", "replacesVersion", "dbMode", "downImage", "restoreDump", "restoreDumpSha256"];
+
+class UsageError extends Error {}
+
+function ns(key: string): string {
+    return `${RELEASE_NS}:${key}`;
+}
+
+function pj(key: string): string {
+    return `${PROJECT}:${key}`;
+}
+
+function yesNo(flag: string, v: string | undefined, required: boolean): boolean | undefined {
+    if (v === undefined) {
+        if (required) throw new UsageError(`--${flag} is required (yes or no)`);
+        return undefined;
+    }
+    if (v !== "yes" && v !== "no") throw new UsageError(`--${flag} ${JSON.stringify(v)} is invalid: must be yes or no`);
+    return v === "yes";
+}
+
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; out: string }> {
+    return new Promise(resolve => {
+        execFile(cmd, args, { env, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+            const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
+            resolve({ code, out: `${stdout}${stderr}`.trim() });
+        });
+    });
+}
+
+function sha256File(file: string): string {
+    const h = createHash("sha256");
+    const fd = fs.openSync(file, "r");
+    try {
+        const buf = Buffer.alloc(1 << 20);
+        let n: number;
+        while ((n = fs.readSync(fd, buf, 0, buf.length, null)) > 0) h.update(buf.subarray(0, n));
+    } finally {
+        fs.closeSync(fd);
+    }
+    return h.digest("hex");
+}
+
+async function confirm(question: string, expected: string): Promise<boolean> {
+    const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
+    const answer = await new Promise<string>(resolve => rl.question(question, resolve));
+    rl.close();
+    return answer.trim() === expected;
+}
+
+/** Refuses when a file backend holds a lock on the stack (another update in progress). */
+function checkNotLocked(stackName: string): void {
+    const url = process.env.PULUMI_BACKEND_URL ?? "";
+    if (!url.startsWith("file://")) return;
+    const base = path.join(url.slice("file://".length), ".pulumi", "locks");
+    const dirs = [path.join(base, "organization", PROJECT, stackName), path.join(base, stackName)];
+    for (const d of dirs) {
+        if (fs.existsSync(d) && fs.readdirSync(d).some(f => f.endsWith(".json"))) {
+            throw new RefusedError(`stack ${stackName} is locked by another update in progress; wait for it, or if it was killed run: pulumi cancel --stack ${stackName} --yes`);
+        }
+    }
+}
+
+/** Snapshot of a stack's settings file, put back when an operation is refused or never started. */
+class ConfigSnapshot {
+    private readonly content: string | undefined;
+    constructor(private readonly file: string) {
+        this.content = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : undefined;
+    }
+    restore(): void {
+        if (this.content === undefined) fs.rmSync(this.file, { force: true });
+        else fs.writeFileSync(this.file, this.content);
+    }
+}
+
+/** Runs `up` (or a preview), streaming the engine's output. Restores config if the engine changed nothing. */
+async function apply(stack: Stack, snapshot: ConfigSnapshot, previewOnly: boolean, message: string): Promise<void> {
+    const stream = (out: string) => process.stdout.write(out);
+    if (previewOnly) {
+        try {
+            await stack.preview({ onOutput: stream, color: "never", diff: false, message });
+        } finally {
+            snapshot.restore();
+        }
+        return;
+    }
+    let changed = false;
+    try {
+        await stack.up({
+            onOutput: stream, color: "never", message,
+            onEvent: e => {
+                if (e.resourcePreEvent && e.resourcePreEvent.metadata.op !== "same") changed = true;
+            },
+        });
+    } catch (err) {
+        const text = String((err as Error).message ?? err);
+        if (!changed) snapshot.restore();
+        if (/currently locked|locked by/i.test(text)) {
+            throw new RefusedError(`stack ${stack.name} is locked by another update in progress; nothing was changed (if that update was killed: pulumi cancel --stack ${stack.name} --yes)`);
+        }
+        const first = text.split("\n").map(l => l.trim()).find(l => /^error:/.test(l)) ?? "the update failed";
+        throw new Error(`${first.replace(/^error:\s*/, "")}${changed ? " (the update had started; see the output above and `deployctl history`)" : " (nothing was changed)"}`);
+    }
+}
+
+async function history(stack: Stack): Promise<UpdateLike[]> {
+    return (await stack.history()) as unknown as UpdateLike[];
+}
+
+async function cmdDeploy(v: Record<string, string | boolean | undefined>): Promise<void> {
+    const stack = await openStack(requireStack(v));
+    const current = await stack.getAllConfig();
+    const flags: Record<string, string | undefined> = {
+        version: v.version as string | undefined, image: v.image as string | undefined,
+        imageDigest: v.digest as string | undefined, gitSha: v.sha as string | undefined,
+        schemaVersion: v.schema as string | undefined, notes: v.notes as string | undefined,
+    };
+    const flagName: Record<string, string> = { imageDigest: "digest", gitSha: "sha", schemaVersion: "schema" };
+    const next: ConfigMap = {};
+    for (const key of RELEASE_KEYS) {
+        const value = flags[key] ?? current[ns(key)]?.value;
+        if (key === "notes") {
+            if (value !== undefined) next[ns(key)] = { value };
+            continue;
+        }
+        if (value === undefined || value === "") throw new UsageError(`--${flagName[key] ?? key} is required: the stack has no ${ns(key)} yet`);
+        const problem = checkReleaseValue(key, value);
+        if (problem) throw new UsageError(problem.replace(ns(key), flags[key] !== undefined ? `--${flagName[key] ?? key}` : ns(key)));
+        next[ns(key)] = { value };
+    }
+    checkNotLocked(stack.name);
+    const snapshot = new ConfigSnapshot(stackConfigFile(stack.name));
+    await stack.setAllConfig(next);
+    await stack.removeAllConfig(ROLLBACK_KEYS.map(pj));
+    console.log(`deployctl: deploying ${next[ns("version")].value} (${next[ns("image")].value}@${next[ns("imageDigest")].value}) to ${stack.name}`);
+    await apply(stack, snapshot, v.preview === true, `deploy ${next[ns("version")].value}`);
+    if (v.preview !== true) console.log(`deployctl: ${stack.name} runs ${next[ns("version")].value}`);
+}
+
+async function cmdRollback(target: string | undefined, v: Record<string, string | boolean | undefined>): Promise<void> {
+    if (!target) throw new UsageError("rollback needs a target: a version like v1.2.3, or previous");
+    if (target !== "previous" && checkReleaseValue("version", target)) {
+        throw new UsageError(`rollback target ${JSON.stringify(target)} is invalid: must be a version like v2.1.0, or previous`);
+    }
+    const mode = (v.db as string | undefined) ?? "keep";
+    if (!["keep", "down", "restore"].includes(mode)) throw new UsageError(`--db ${JSON.stringify(mode)} is invalid: must be keep, down or restore`);
+    const stack = await openStack(requireStack(v));
+    const updates = await history(stack);
+    const chosen = selectRollbackTarget(updates, target);
+    const current = currentRelease(updates)!;
+    const rel = releaseConfigOf(updates, chosen.update);
+    checkNotLocked(stack.name);
+
+    const cfg = await stack.getAllConfig();
+    const dockerHost = cfg[pj("dockerHost")]?.value;
+    const ref = `${rel.image}@${rel.imageDigest}`;
+    const pull = await run("docker", ["pull", "-q", ref], { ...process.env, ...(dockerHost ? { DOCKER_HOST: dockerHost } : {}) });
+    if (pull.code !== 0) {
+        throw new RefusedError(`${chosen.version}'s image ${ref} cannot be pulled (${pull.out.split("\n").pop()}); nothing was changed`);
+    }
+
+    const extra: ConfigMap = {
+        [pj("kind")]: { value: "rollback" },
+        [pj("replacesVersion")]: { value: current.version },
+        [pj("dbMode")]: { value: mode },
+    };
+    const remove = [pj("downImage"), pj("restoreDump"), pj("restoreDumpSha256")];
+    if (mode === "down") {
+        extra[pj("downImage")] = { value: `${current.image}@${current.imageDigest}` };
+    }
+    if (mode === "restore") {
+        const previous = selectRollbackTarget(updates, "previous");
+        if (previous.version !== chosen.version) {
+            throw new RefusedError(`--db restore rolls back only to the release just before ${current.version} (${previous.version}), whose pre-release dump it restores; use --db keep or down for ${chosen.version}`);
+        }
+        const outputs = await stack.outputs();
+        const record = outputs.releaseRecord?.value as ReleaseRecord | undefined;
+        if (!record || record.version !== current.version) {
+            throw new RefusedError(`the stack outputs do not hold ${current.version}'s release record, so its pre-release dump is unknown; nothing was changed`);
+        }
+        const dump = record.backup.path;
+        if (!fs.existsSync(dump)) throw new RefusedError(`restore dump ${dump} does not exist; nothing was changed`);
+        const sha = sha256File(dump);
+        if (sha !== record.backup.sha256) {
+            throw new RefusedError(`restore dump ${dump} has sha256 ${sha}, but the release record says ${record.backup.sha256}; nothing was changed`);
+        }
+        if (v.yes !== true && v.preview !== true) {
+            const warning = `restore overwrites database with ${path.basename(dump)}, discarding every write since ${current.version} was deployed`;
+            if (!process.stdin.isTTY) throw new RefusedError(`${warning}; rerun with --yes to confirm`);
+            if (!(await confirm(`${warning}.\nA safety backup is taken first. Type ${chosen.version} to continue: `, chosen.version))) {
+                throw new RefusedError("restore not confirmed; nothing was changed");
+            }
+        }
+        extra[pj("restoreDump")] = { value: dump };
+        extra[pj("restoreDumpSha256")] = { value: sha };
+    }
+
+    const snapshot = new ConfigSnapshot(stackConfigFile(stack.name));
+    const next: ConfigMap = {};
+    for (const key of RELEASE_KEYS) if (rel[key] !== undefined) next[ns(key)] = { value: rel[key] };
+    await stack.setAllConfig({ ...next, ...extra });
+    const toRemove = remove.filter(k => !(k in extra));
+    if (rel.notes === undefined) toRemove.push(ns("notes"));
+    if (toRemove.length > 0) await stack.removeAllConfig(toRemove);
+    console.log(`deployctl: rolling back ${stack.name} from ${current.version} to ${chosen.version} (update #${chosen.update}, ${ref}), database: ${mode}`);
+    await apply(stack, snapshot, v.preview === true, `rollback to ${chosen.version} from ${current.version} (db ${mode})`);
+    if (v.preview !== true) console.log(`deployctl: ${stack.name} runs ${chosen.version} again (rolled back from ${current.version})`);
+}
+
+async function cmdHistory(v: Record<string, string | boolean | undefined>): Promise<void> {
+    const stack = await openStack(requireStack(v));
+    const rows = historyRows(await history(stack));
+    if (v.json === true) console.log(JSON.stringify(rows, null, 2));
+    else console.log(historyTable(rows));
+}
+
+async function cmdRecord(version: string | undefined, v: Record<string, string | boolean | undefined>): Promise<void> {
+    if (!version || checkReleaseValue("version", version)) throw new UsageError("record needs a release version like v2.1.0");
+    const stack = await openStack(requireStack(v));
+    const outputs = await stack.outputs();
+    const record = outputs.releaseRecord?.value as ReleaseRecord | undefined;
+    if (!record || record.version !== version) {
+        throw new RefusedError(`${version} is not the release running on ${stack.name} (${record?.version ?? "none"}); deploy or roll back to it first`);
+    }
+    const rows = historyRows(await history(stack)).filter(r => r.version === version && r.operation === "update");
+    const dir = (v.out as string | undefined) ?? path.join(ROOT, "releases");
+    fs.mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, `${version}.md`);
+    fs.writeFileSync(file, renderReleaseMarkdown(record, rows.map(r => ({ kind: r.kind, time: r.time, result: r.result }))));
+    console.log(file);
+}
+
+function cmdDecide(v: Record<string, string | boolean | undefined>): void {
+    const minutes = v["patch-minutes"] as string | undefined;
+    if (minutes !== undefined && !/^\d+$/.test(minutes)) throw new UsageError(`--patch-minutes ${JSON.stringify(minutes)} is invalid: must be a whole number of minutes`);
+    const d = decide({
+        impactingCustomers: yesNo("impacting-customers", v["impacting-customers"] as string | undefined, true)!,
+        configFix: yesNo("config-fix", v["config-fix"] as string | undefined, true)!,
+        patchMinutes: minutes === undefined ? undefined : Number(minutes),
+        regressionInPrior: yesNo("regression-in-prior", v["regression-in-prior"] as string | undefined, false),
+    });
+    console.log(`recommendation: ${d.action}\nreason: ${d.reason}\nnext: ${d.next}`);
+}
+
+function requireStack(v: Record<string, string | boolean | undefined>): string {
+    const s = v.stack;
+    if (typeof s !== "string" || s === "") throw new UsageError("--stack is required");
+    if (!/^[A-Za-z0-9_.-]+$/.test(s)) throw new UsageError(`--stack ${JSON.stringify(s)} is invalid: letters, digits, _ . - only`);
+    return s;
+}
+
+export async function main(argv: string[]): Promise<number> {
+    let parsed;
+    try {
+        parsed = parseArgs({
+            args: argv,
+            allowPositionals: true,
+            options: {
+                stack: { type: "string" }, json: { type: "boolean" }, yes: { type: "boolean" }, preview: { type: "boolean" },
+                db: { type: "string" }, out: { type: "string" },
+                version: { type: "string" }, image: { type: "string" }, digest: { type: "string" }, sha: { type: "string" },
+                schema: { type: "string" }, notes: { type: "string" },
+                "impacting-customers": { type: "string" }, "config-fix": { type: "string" },
+                "patch-minutes": { type: "string" }, "regression-in-prior": { type: "string" },
+                help: { type: "boolean", short: "h" },
+            },
+        });
+    } catch (err) {
+        console.error(`deployctl: ${(err as Error).message}\n${USAGE}`);
+        return 2;
+    }
+    const [cmd, arg] = parsed.positionals;
+    const v = parsed.values as Record<string, string | boolean | undefined>;
+    try {
+        switch (cmd) {
+            case "deploy": await cmdDeploy(v); break;
+            case "rollback": await cmdRollback(arg, v); break;
+            case "history": await cmdHistory(v); break;
+            case "record": await cmdRecord(arg, v); break;
+            case "decide": cmdDecide(v); break;
+            default:
+                if (v.help) { console.log(USAGE); return 0; }
+                console.error(cmd ? `deployctl: unknown command ${JSON.stringify(cmd)}\n${USAGE}` : USAGE);
+                return 2;
+        }
+        return 0;
+    } catch (err) {
+        const e = err as Error;
+        console.error(`deployctl: ${e.message.split("\n")[0]}`);
+        return e instanceof UsageError || e instanceof RefusedError ? 2 : 1;
+    }
+}
+
+if (require.main === module) {
+    main(process.argv.slice(2)).then(code => { process.exitCode = code; });
+}
