@@ -3,6 +3,7 @@ import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { BASH, bashScript, lastJsonLine, withDockerHost } from "./shell";
+import { childOpts } from "./options";
 
 /**
  * Switches the container to a new image. Reads IMAGE_REF, NAME, PORT,
@@ -102,11 +103,11 @@ export class AppService extends pulumi.ComponentResource {
         super("api-server:release:AppService", name, {}, opts);
         this.imageRef = pulumi.output(args.imageRef);
         if (args.driver === "provider") {
-            const provider = new docker.Provider(`${name}-docker`, args.dockerHost ? { host: args.dockerHost } : {}, { parent: this });
+            const provider = new docker.Provider(`${name}-docker`, args.dockerHost ? { host: args.dockerHost } : {}, childOpts(this, opts));
             const image = new docker.RemoteImage(`${name}-image`, {
                 name: args.imageRef,
                 keepLocally: true,
-            }, { parent: this, provider });
+            }, { ...childOpts(this, opts), provider });
             const container = new docker.Container(`${name}-container`, {
                 name: args.name,
                 image: image.repoDigest,
@@ -121,7 +122,7 @@ export class AppService extends pulumi.ComponentResource {
                 ],
                 waitTimeout: args.healthTimeoutSeconds,
                 mustRun: true,
-            }, { parent: this, provider, deleteBeforeReplace: true, replaceOnChanges: ["image"] });
+            }, { ...childOpts(this, opts), provider, deleteBeforeReplace: true, replaceOnChanges: ["image"] });
             this.containerId = container.id;
             this.startedAt = container.id.apply(() => new Date().toISOString());
         } else {
@@ -144,7 +145,7 @@ export class AppService extends pulumi.ComponentResource {
                 delete: removeScript(),
                 environment: withDockerHost(env, args.dockerHost),
                 triggers: args.triggers,
-            }, { parent: this });
+            }, childOpts(this, opts));
             const result = cmd.stdout.apply(out => lastJsonLine<{ containerId: string; startedAt: string }>(out));
             this.containerId = result.containerId;
             this.startedAt = result.startedAt;

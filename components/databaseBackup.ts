@@ -2,6 +2,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { BASH, bashScript, lastJsonLine } from "./shell";
+import { childOpts } from "./options";
 
 /** What a finished backup reports (the last line of the command's stdout). */
 export interface BackupResult {
@@ -122,7 +123,7 @@ export class DatabaseBackup extends pulumi.ComponentResource {
                 BACKUP_RETAIN: pulumi.output(args.retain).apply(String),
             },
             triggers: args.triggers,
-        }, { parent: this });
+        }, childOpts(this, opts));
         const result = this.command.stdout.apply(out => lastJsonLine<BackupResult>(out));
         this.path = result.path;
         this.sha256 = result.sha256;

@@ -3,6 +3,7 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { DatabaseConnection, pgEnv } from "./databaseBackup";
 import { BASH, bashScript } from "./shell";
+import { childOpts } from "./options";
 
 /**
  * Reads PG* and RESTORE_DUMP, RESTORE_SHA256. Refuses a missing dump or one
@@ -44,7 +45,7 @@ export class DatabaseRestore extends pulumi.ComponentResource {
             create: restoreScript(),
             environment: { ...pgEnv(args.db), RESTORE_DUMP: args.dump, RESTORE_SHA256: args.sha256 },
             triggers: [args.dump, args.sha256],
-        }, { parent: this });
+        }, childOpts(this, opts));
         this.report = cmd.stdout;
         this.registerOutputs({ report: this.report });
     }

@@ -2,6 +2,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { BASH, bashScript, lastJsonLine, withDockerHost } from "./shell";
+import { childOpts } from "./options";
 
 /**
  * The migration script. Reads IMAGE_REF (the release image, repo@digest),
@@ -83,7 +84,7 @@ export class Migrations extends pulumi.ComponentResource {
             create: migrateScript(),
             environment: withDockerHost(env, args.dockerHost),
             triggers: args.triggers,
-        }, { parent: this });
+        }, childOpts(this, opts));
         const result = this.command.stdout.apply(out => lastJsonLine<{ from: number; to: number }>(out));
         this.fromVersion = result.from;
         this.toVersion = result.to;

@@ -1,6 +1,7 @@
 // Optional off-site copy of each verified dump: a private, versioned, encrypted S3 bucket.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { childOpts } from "./options";
 
 export interface OffsiteCopyArgs {
     /** Local path of the verified dump to upload. */
@@ -23,29 +24,29 @@ export class OffsiteCopy extends pulumi.ComponentResource {
 
     constructor(name: string, args: OffsiteCopyArgs, opts?: pulumi.ComponentResourceOptions) {
         super("api-server:release:OffsiteCopy", name, {}, opts);
-        const bucket = new aws.s3.Bucket(`${name}-bucket`, { forceDestroy: false }, { parent: this, protect: true });
+        const bucket = new aws.s3.Bucket(`${name}-bucket`, { forceDestroy: false }, { ...childOpts(this, opts), protect: true });
         new aws.s3.BucketPublicAccessBlock(`${name}-public-access`, {
             bucket: bucket.id,
             blockPublicAcls: true,
             blockPublicPolicy: true,
             ignorePublicAcls: true,
             restrictPublicBuckets: true,
-        }, { parent: this });
+        }, childOpts(this, opts));
         new aws.s3.BucketVersioning(`${name}-versioning`, {
             bucket: bucket.id,
             versioningConfiguration: { status: "Enabled" },
-        }, { parent: this });
+        }, childOpts(this, opts));
         new aws.s3.BucketServerSideEncryptionConfiguration(`${name}-encryption`, {
             bucket: bucket.id,
             rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }],
-        }, { parent: this });
+        }, childOpts(this, opts));
         const key = pulumi.output(args.dumpPath).apply(offsiteKey);
         const object = new aws.s3.BucketObjectv2(`${name}-dump`, {
             bucket: bucket.id,
             key,
             source: pulumi.output(args.dumpPath).apply(p => new pulumi.asset.FileAsset(p)),
             metadata: { sha256: args.sha256 },
-        }, { parent: this, retainOnDelete: true });
+        }, { ...childOpts(this, opts), retainOnDelete: true });
         this.bucket = bucket.id;
         this.key = object.key;
         this.registerOutputs({ bucket: this.bucket, key: this.key });

@@ -2,6 +2,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { BASH, bashScript } from "./shell";
+import { childOpts } from "./options";
 
 /**
  * Reads URL, EXPECT_VERSION, RETRIES and TIMEOUT. Retries while the endpoint
@@ -56,7 +57,7 @@ export class SmokeTest extends pulumi.ComponentResource {
                 TIMEOUT: pulumi.output(args.timeoutSeconds).apply(String),
             },
             triggers: args.triggers,
-        }, { parent: this });
+        }, childOpts(this, opts));
         this.report = cmd.stdout;
         this.registerOutputs({ report: this.report });
     }

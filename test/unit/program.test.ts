@@ -1,0 +1,115 @@
+// The resource graph of one `pulumi up`, as the engine receives it.
+import { expect } from "chai";
+import { backupScript } from "../../components/databaseBackup";
+import { SECRET_SIG, runProgram, validConfig, valueOf } from "../support/mocks";
+
+describe("deploy program (mocked engine)", function () {
+    this.timeout(20000);
+
+    it("orders backup → migrations → container → smoke test by registered dependencies", async () => {
+        const run = await runProgram(validConfig());
+        const dump = run.byName("backup-dump");
+        const migrate = run.byName("migrations-migrate");
+        const container = run.byName("app-container");
+        const smoke = run.byName("smoke-check");
+        expect(migrate.dependencies).to.include(dump.urn);
+        expect(container.dependencies).to.include(migrate.urn);
+        expect(smoke.dependencies).to.include(container.urn);
+        expect(dump.dependencies).to.not.include(migrate.urn);
+    });
+
+    it("runs exactly the pinned image repo@digest, in migrations and the container", async () => {
+        const run = await runProgram(validConfig());
+        const ref = "127.0.0.1:5000/acme/api@sha256:" + "b".repeat(64);
+        const env = (name: string) => run.byName(name).raw.environment as Record<string, unknown>;
+        expect(env("migrations-migrate").IMAGE_REF).to.equal(ref);
+        expect(env("app-container").IMAGE_REF).to.equal(ref);
+        expect(await valueOf(run.exports.image as never)).to.equal(ref);
+    });
+
+    it("keys backup and migrations to the release identity", async () => {
+        const run = await runProgram(validConfig());
+        const identity = ["v1.1.0", "4d894ce32fa1ab24d29076b8ac6fc275a9bc145f", "127.0.0.1:5000/acme/api@sha256:" + "b".repeat(64), "2"];
+        expect(run.byName("backup-dump").raw.triggers).to.deep.equal(identity);
+        expect(run.byName("migrations-migrate").raw.triggers).to.deep.equal([...identity, "keep", ""]);
+        expect(run.byName("app-container").raw.triggers).to.deep.equal(identity);
+    });
+
+    it("sends the database password to the engine only as a secret", async () => {
+        const run = await runProgram(validConfig());
+        const pw = (run.byName("backup-dump").raw.environment as Record<string, Record<string, unknown>>).PGPASSWORD;
+        expect(pw[SECRET_SIG]).to.be.a("string");
+        const url = (run.byName("migrations-migrate").raw.environment as Record<string, Record<string, unknown>>).DATABASE_URL;
+        expect(url[SECRET_SIG]).to.be.a("string");
+        const plain = JSON.stringify(await valueOf(run.exports.releaseRecord as never));
+        expect(plain).to.not.include("s3cret-password-value");
+    });
+
+    it("gives the backup no delete command, so no dump is removed by destroy or replacement", async () => {
+        const run = await runProgram(validConfig());
+        const dump = run.byName("backup-dump");
+        expect(dump.raw.create).to.equal(backupScript());
+        expect(dump.raw.delete).to.equal(undefined);
+    });
+
+    it("writes the release record into the outputs", async () => {
+        const run = await runProgram(validConfig({ "release:notes": "adds items.note" }));
+        const record = await valueOf(run.exports.releaseRecord as never) as Record<string, unknown>;
+        expect(record).to.deep.include({
+            version: "v1.1.0", gitSha: "4d894ce32fa1ab24d29076b8ac6fc275a9bc145f", gitTag: "v1.1.0",
+            imageDigest: "sha256:" + "b".repeat(64), schemaVersion: 2, kind: "deploy", notes: "adds items.note",
+            deployedAt: "2026-11-01T00:00:00Z",
+        });
+        expect(record.backup).to.deep.equal({ path: "/var/backups/api-server/pre_release_v1.1.0_20261101T000000Z.dump", sha256: "a".repeat(64), bytes: 1234 });
+    });
+
+    it("adds a restore after the safety backup and before migrations for a restore rollback", async () => {
+        const run = await runProgram(validConfig({
+            "api-server:kind": "rollback", "api-server:dbMode": "restore",
+            "api-server:restoreDump": "/var/backups/api-server/pre_release_v1.1.0_x.dump", "api-server:restoreDumpSha256": "d".repeat(64),
+        }));
+        const restore = run.byName("restore-restore");
+        expect(restore.dependencies).to.include(run.byName("backup-dump").urn);
+        expect(run.byName("migrations-migrate").dependencies).to.include(restore.urn);
+    });
+
+    it("has no restore step on a plain deploy", async () => {
+        const run = await runProgram(validConfig());
+        expect(run.resources.map(r => r.name)).to.not.include("restore-restore");
+    });
+
+    it("passes the down image to migrations for a down rollback", async () => {
+        const down = "127.0.0.1:5000/acme/api@sha256:" + "e".repeat(64);
+        const run = await runProgram(validConfig({ "api-server:kind": "rollback", "api-server:dbMode": "down", "api-server:downImage": down }));
+        const env = run.byName("migrations-migrate").raw.environment as Record<string, unknown>;
+        expect(env.DB_MODE).to.equal("down");
+        expect(env.DOWN_IMAGE).to.equal(down);
+    });
+
+    it("with appDriver=provider pulls docker.RemoteImage by digest and runs docker.Container on host networking", async () => {
+        const run = await runProgram(validConfig({ "api-server:appDriver": "provider" }));
+        const image = run.byName("app-image");
+        const container = run.byName("app-container");
+        expect(image.type).to.equal("docker:index/remoteImage:RemoteImage");
+        expect(image.raw.name).to.equal("127.0.0.1:5000/acme/api@sha256:" + "b".repeat(64));
+        expect(container.type).to.equal("docker:index/container:Container");
+        expect(container.raw.networkMode).to.equal("host");
+        expect(container.raw.image).to.equal(image.raw.name);
+        expect(container.deleteBeforeReplace).to.equal(true);
+        expect(container.dependencies).to.include(run.byName("migrations-migrate").urn);
+    });
+
+    it("adds a private, versioned, encrypted off-site bucket only when enabled", async () => {
+        const off = await runProgram(validConfig());
+        expect(off.resources.some(r => r.type.startsWith("aws:"))).to.equal(false);
+        const on = await runProgram(validConfig({ "api-server:offsiteEnabled": "true" }));
+        const types = on.resources.map(r => r.type);
+        expect(types).to.include.members([
+            "aws:s3/bucket:Bucket", "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+            "aws:s3/bucketVersioning:BucketVersioning", "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+            "aws:s3/bucketObjectv2:BucketObjectv2",
+        ]);
+        const block = on.resources.find(r => r.type === "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")!;
+        expect(block.raw).to.deep.include({ blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true });
+    });
+});

@@ -1,0 +1,53 @@
+// Small pure functions: result parsing, URLs, off-site keys, the human release record, environment defaults.
+import { expect } from "chai";
+import { toolEnv } from "../../cli/workspace";
+import { databaseUrl } from "../../components/migrations";
+import { offsiteKey } from "../../components/offsiteCopy";
+import { renderReleaseMarkdown, ReleaseRecord } from "../../components/record";
+import { lastJsonLine, withDockerHost } from "../../components/shell";
+
+describe("pure helpers", () => {
+    it("reads a script's JSON result from its last JSON line", () => {
+        expect(lastJsonLine<{ a: number }>('progress\n{"a":1}\n')).to.deep.equal({ a: 1 });
+        expect(() => lastJsonLine("no result")).to.throw("no JSON result line");
+    });
+
+    it("percent-encodes every part of the database URL", () => {
+        expect(databaseUrl({ host: "db", port: 5432, database: "app", user: "app" }, "p@ss/w:rd?")).to.equal(
+            "postgres://app:p%40ss%2Fw%3Ard%3F@db:5432/app?sslmode=disable");
+        expect(databaseUrl({ host: "::1", port: 5432, database: "app", user: "app" }, "x")).to.include("@[::1]:5432/");
+    });
+
+    it("sets DOCKER_HOST only when one is configured", () => {
+        expect(withDockerHost({ A: "1" }, "")).to.deep.equal({ A: "1" });
+        expect(withDockerHost({ A: "1" }, "ssh://deploy@api-1")).to.deep.equal({ A: "1", DOCKER_HOST: "ssh://deploy@api-1" });
+    });
+
+    it("keys off-site dumps by file name", () => {
+        expect(offsiteKey("/var/backups/api-server/pre_release_v1.0.0_x.dump")).to.equal("dumps/pre_release_v1.0.0_x.dump");
+    });
+
+    it("renders every field the playbook requires in releases/<version>.md", () => {
+        const r: ReleaseRecord = {
+            version: "v2.1.0", gitSha: "0123456789abcdef0123456789abcdef01234567", gitTag: "v2.1.0",
+            image: "ghcr.io/acme/api", imageRef: "ghcr.io/acme/api@sha256:" + "1".repeat(64), imageDigest: "sha256:" + "1".repeat(64),
+            schemaVersion: 7, notes: "migrate: adds items.note; env: none; flags: none",
+            backup: { path: "/var/backups/api-server/pre_release_v2.1.0_x.dump", sha256: "2".repeat(64), bytes: 10 },
+            deployedAt: "2026-11-01T00:00:00Z", kind: "rollback", replacesVersion: "v2.2.0", dbMode: "keep",
+        };
+        const md = renderReleaseMarkdown(r, [{ kind: "deploy", time: "t1", result: "succeeded" }]);
+        for (const needle of [r.gitSha, "`v2.1.0`", "ghcr.io/acme/api:v2.1.0", r.imageDigest, "| schema version | 7 |", r.backup.path, r.backup.sha256, r.notes, "replaced v2.2.0", "| t1 | deploy | succeeded |"]) {
+            expect(md).to.include(needle);
+        }
+    });
+
+    it("points the Automation API at the project's toolchain and local backend unless told otherwise", () => {
+        const env = toolEnv({ PATH: "/usr/bin" }, "/srv/project");
+        expect(env.PATH).to.equal("/srv/project/.tools/bin:/usr/bin");
+        expect(env.PULUMI_BACKEND_URL).to.equal("file:///srv/project/.state");
+        expect(env.PULUMI_CONFIG_PASSPHRASE_FILE).to.equal("/srv/project/.local/passphrase");
+        const own = toolEnv({ PATH: "/usr/bin", PULUMI_BACKEND_URL: "s3://bucket", PULUMI_CONFIG_PASSPHRASE: "x" }, "/srv/project");
+        expect(own.PULUMI_BACKEND_URL).to.equal("s3://bucket");
+        expect(own.PULUMI_CONFIG_PASSPHRASE_FILE).to.equal(undefined);
+    });
+});
