@@ -105,9 +105,9 @@ const PG_IDENT_RE = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 const HOST_RE = /^[A-Za-z0-9](?:[A-Za-z0-9.:-]*[A-Za-z0-9])?$/;
 const CONTAINER_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
 const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const ABS_PATH_RE = /^\/[A-Za-z0-9._\/@+-]*$/;
-const HTTP_PATH_RE = /^\/[A-Za-z0-9._~\/-]*$/;
-const DOCKER_HOST_RE = /^(?:unix|tcp|ssh):\/\/[A-Za-z0-9@._:\/-]+$/;
+const ABS_PATH_RE = /^\/[A-Za-z0-9._/@+-]*$/;
+const HTTP_PATH_RE = /^\/[A-Za-z0-9._~/-]*$/;
+const DOCKER_HOST_RE = /^(?:unix|tcp|ssh):\/\/[A-Za-z0-9@._:/-]+$/;
 
 /** Shows a bad value in an error message: quoted, with control characters escaped, cut short. */
 export function show(value: string): string {

@@ -17,8 +17,9 @@ export interface BackupResult {
  * The backup script. Reads PGHOST/PGPORT/PGUSER/PGDATABASE/PGPASSWORD,
  * BACKUP_DIR, RELEASE_VERSION, BACKUP_VERIFY and BACKUP_RETAIN from its
  * environment. The dump is written under a temporary name, verified, fsynced
- * and only then renamed to pre_release_<version>_<UTC timestamp>.dump, so a
- * dump under its final name is always complete and verified.
+ * and only then renamed to pre_release_<version>_<UTC timestamp>.dump (never
+ * over an existing file), so a dump under its final name is always complete
+ * and verified, and no dump is ever overwritten.
  */
 export function backupScript(): string {
     return bashScript(
@@ -27,9 +28,10 @@ export function backupScript(): string {
         '[ -w "$BACKUP_DIR" ] || { echo "backup: $BACKUP_DIR is not writable" >&2; exit 1; }',
         "ts=$(date -u +%Y%m%dT%H%M%SZ)",
         'final="$BACKUP_DIR/pre_release_${RELEASE_VERSION}_${ts}.dump"',
-        'tmp="$final.partial"',
+        'n=1; while [ -e "$final" ]; do n=$((n + 1)); final="$BACKUP_DIR/pre_release_${RELEASE_VERSION}_${ts}_$n.dump"; done',
+        'tmp="$final.partial.$$"',
         'scratch=""',
-        'cleanup() { rm -f "$tmp"; if [ -n "$scratch" ]; then dropdb --no-password --if-exists "$scratch" >/dev/null 2>&1 || true; fi; }',
+        'cleanup() { [ -z "$tmp" ] || rm -f "$tmp"; if [ -n "$scratch" ]; then dropdb --no-password --if-exists "$scratch" >/dev/null 2>&1 || true; fi; }',
         "trap cleanup EXIT",
         'pg_isready -q -t 10 || { echo "backup: database $PGDATABASE at $PGHOST:$PGPORT is not reachable; nothing was changed" >&2; exit 1; }',
         'echo "backup: pg_dump -Fc $PGDATABASE at $PGHOST:$PGPORT"',
@@ -46,7 +48,8 @@ export function backupScript(): string {
         "fi",
         'sha=$(sha256sum "$tmp" | cut -d" " -f1)',
         'bytes=$(stat -c %s "$tmp")',
-        'mv "$tmp" "$final"',
+        'mv -n "$tmp" "$final"',
+        '[ ! -e "$tmp" ] || { keep=$tmp; tmp=""; echo "backup: $final appeared while writing; both kept, this dump stays at $keep" >&2; exit 1; }',
         'sync "$BACKUP_DIR"',
         'echo "$sha  $(basename "$final")" >>"$BACKUP_DIR/SHA256SUMS"',
         'echo "backup: $final verified by $verified, sha256 $sha, $bytes bytes"',

@@ -1,0 +1,158 @@
+// The backup, migration and restore scripts against the real PostgreSQL and the release images.
+import { expect } from "chai";
+import * as fs from "fs";
+import * as path from "path";
+import { backupScript, BackupResult } from "../../components/databaseBackup";
+import { restoreScript } from "../../components/databaseRestore";
+import { databaseUrl, migrateScript } from "../../components/migrations";
+import { lastJsonLine } from "../../components/shell";
+import {
+    columns, createDb, dropDb, exec, pg, psql, ref, releases, runScript, schemaVersion, sha256, tmpDir, uniq,
+} from "../support/infra";
+
+function backup(db: string, dir: string, extra: Record<string, string> = {}) {
+    return runScript(backupScript(), {
+        ...pg(db), BACKUP_DIR: dir, RELEASE_VERSION: "v1.1.0", BACKUP_VERIFY: "restore", BACKUP_RETAIN: "0", ...extra,
+    });
+}
+
+function migrate(db: string, image: string, target: number, mode = "keep", downImage = "") {
+    const p = pg(db);
+    return runScript(migrateScript(), {
+        IMAGE_REF: image, MIGRATE_CMD: "/migrate", TARGET: String(target), DB_MODE: mode, DOWN_IMAGE: downImage,
+        DATABASE_URL: databaseUrl({ host: p.PGHOST, port: Number(p.PGPORT), database: db, user: p.PGUSER }, p.PGPASSWORD),
+    });
+}
+
+describe("database scripts (real PostgreSQL)", function () {
+    this.timeout(120000);
+    const rel = releases();
+    const dbs: string[] = [];
+    const newDb = (prefix: string) => { const n = uniq(prefix); createDb(n); dbs.push(n); return n; };
+    after(() => dbs.forEach(dropDb));
+
+    describe("backup", () => {
+        it("writes a verified, checksummed pg_dump -Fc that restores, under its final name only", () => {
+            const db = newDb("it_backup");
+            psql("CREATE TABLE t (id int); INSERT INTO t SELECT generate_series(1, 500)", db);
+            const dir = tmpDir("backups");
+            const r = backup(db, dir);
+            expect(r.code, r.stderr).to.equal(0);
+            const res = lastJsonLine<BackupResult>(r.stdout);
+            expect(path.basename(res.path)).to.match(/^pre_release_v1\.1\.0_\d{8}T\d{6}Z\.dump$/);
+            expect(res.verified).to.equal("restore");
+            expect(res.sha256).to.equal(sha256(res.path));
+            expect(res.bytes).to.equal(fs.statSync(res.path).size);
+            expect(fs.readdirSync(dir).filter(f => f.includes(".partial"))).to.deep.equal([]);
+            expect(fs.readFileSync(path.join(dir, "SHA256SUMS"), "utf8")).to.include(`${res.sha256}  ${path.basename(res.path)}`);
+            const copy = newDb("it_restored");
+            const restored = exec("pg_restore", ["--no-owner", "-d", copy, res.path], pg(copy));
+            expect(restored.code, restored.stderr).to.equal(0);
+            expect(psql("SELECT count(*) FROM t", copy)).to.equal("500");
+            expect(psql("SELECT count(*) FROM pg_database WHERE datname LIKE 'verify_%'", "postgres")).to.equal("0");
+        });
+
+        it("never overwrites an existing dump taken in the same second", () => {
+            const db = newDb("it_backup_twice");
+            const dir = tmpDir("backups");
+            const a = lastJsonLine<BackupResult>(backup(db, dir).stdout);
+            const b = lastJsonLine<BackupResult>(backup(db, dir).stdout);
+            expect(a.path).to.not.equal(b.path);
+            expect(fs.existsSync(a.path) && fs.existsSync(b.path)).to.equal(true);
+        });
+
+        it("fails with a clear message and writes nothing when the database is unreachable", () => {
+            const dir = tmpDir("backups");
+            const closed = { PGPORT: "1" };
+            const r = runScript(backupScript(), { ...pg("app"), ...closed, BACKUP_DIR: dir, RELEASE_VERSION: "v1.1.0", BACKUP_VERIFY: "restore", BACKUP_RETAIN: "0" });
+            expect(r.code).to.not.equal(0);
+            expect(r.stderr).to.include("is not reachable; nothing was changed");
+            expect(fs.readdirSync(dir)).to.deep.equal([]);
+        });
+
+        it("fails with a clear message when the backup directory cannot be created", () => {
+            const r = backup(newDb("it_backup_dir"), "/dev/null/backups");
+            expect(r.code).to.not.equal(0);
+            expect(r.stderr).to.include("backup: cannot create /dev/null/backups");
+        });
+
+        it("keeps only the newest N dumps when retention is set, and every dump when it is 0", () => {
+            const db = newDb("it_backup_retain");
+            const dir = tmpDir("backups");
+            for (let i = 0; i < 3; i++) expect(backup(db, dir, { BACKUP_RETAIN: "0" }).code).to.equal(0);
+            expect(fs.readdirSync(dir).filter(f => f.endsWith(".dump"))).to.have.length(3);
+            const last = lastJsonLine<BackupResult>(backup(db, dir, { BACKUP_RETAIN: "2" }).stdout);
+            const left = fs.readdirSync(dir).filter(f => f.endsWith(".dump"));
+            expect(left).to.have.length(2);
+            expect(left).to.include(path.basename(last.path));
+        });
+    });
+
+    describe("migrations from the release image", () => {
+        it("moves a fresh database up to each release's schema version", () => {
+            const db = newDb("it_migrate");
+            const r1 = migrate(db, ref(rel["v1.0.0"]), 1);
+            expect(r1.code, r1.stderr).to.equal(0);
+            expect(lastJsonLine(r1.stdout)).to.deep.equal({ from: 0, to: 1 });
+            expect(columns("items", db)).to.deep.equal(["id", "name", "created_at"]);
+            const r2 = migrate(db, ref(rel["v1.1.0"]), 2);
+            expect(lastJsonLine(r2.stdout)).to.deep.equal({ from: 1, to: 2 });
+            expect(columns("items", db)).to.include("note");
+            expect(schemaVersion(db)).to.equal(2);
+        });
+
+        it("keeps a newer schema in keep mode and runs the newer image's down files in down mode", () => {
+            const db = newDb("it_migrate_down");
+            expect(migrate(db, ref(rel["v1.1.0"]), 2).code).to.equal(0);
+            const keep = migrate(db, ref(rel["v1.0.0"]), 1, "keep");
+            expect(keep.stdout).to.include("schema 2 is ahead of 1 and is kept");
+            expect(schemaVersion(db)).to.equal(2);
+            const withOldImage = migrate(db, ref(rel["v1.0.0"]), 1, "down", ref(rel["v1.0.0"]));
+            expect(withOldImage.code, "the old image has no 002 down file").to.not.equal(0);
+            const down = migrate(db, ref(rel["v1.0.0"]), 1, "down", ref(rel["v1.1.0"]));
+            expect(down.code, down.stderr).to.equal(0);
+            expect(schemaVersion(db)).to.equal(1);
+            expect(columns("items", db)).to.not.include("note");
+        });
+
+        it("fails a broken migration with the tool's message, then refuses the dirty database", () => {
+            const db = newDb("it_migrate_broken");
+            const bad = migrate(db, ref(rel["v1.2.0"]), 3);
+            expect(bad.code).to.not.equal(0);
+            expect(bad.stderr).to.match(/nonexistent_type/);
+            const again = migrate(db, ref(rel["v1.2.0"]), 3);
+            expect(again.code).to.not.equal(0);
+            expect(again.stderr).to.include("database is dirty at version 3");
+        });
+
+        it("fails when the database URL is wrong, with the tool's message", () => {
+            const r = runScript(migrateScript(), {
+                IMAGE_REF: ref(rel["v1.0.0"]), MIGRATE_CMD: "/migrate", TARGET: "1", DB_MODE: "keep", DOWN_IMAGE: "",
+                DATABASE_URL: "postgres://app:wrong@127.0.0.1:5432/app?sslmode=disable",
+            });
+            expect(r.code).to.not.equal(0);
+            expect(r.stderr).to.include("password authentication failed");
+        });
+    });
+
+    describe("restore", () => {
+        it("refuses a missing dump and a dump whose checksum differs, and restores a good one in place", () => {
+            const db = newDb("it_restore");
+            psql("CREATE TABLE t (v text); INSERT INTO t VALUES ('before')", db);
+            const dir = tmpDir("backups");
+            const dump = lastJsonLine<BackupResult>(backup(db, dir).stdout);
+            psql("INSERT INTO t VALUES ('after'); CREATE TABLE extra (x int)", db);
+
+            const missing = runScript(restoreScript(), { ...pg(db), RESTORE_DUMP: path.join(dir, "nope.dump"), RESTORE_SHA256: dump.sha256 });
+            expect(missing.stderr).to.include("does not exist");
+            const wrong = runScript(restoreScript(), { ...pg(db), RESTORE_DUMP: dump.path, RESTORE_SHA256: "0".repeat(64) });
+            expect(wrong.code).to.not.equal(0);
+            expect(wrong.stderr).to.include("but the release record says");
+            expect(psql("SELECT count(*) FROM t", db)).to.equal("2");
+
+            const ok = runScript(restoreScript(), { ...pg(db), RESTORE_DUMP: dump.path, RESTORE_SHA256: dump.sha256 });
+            expect(ok.code, ok.stderr).to.equal(0);
+            expect(psql("SELECT string_agg(v, ',') FROM t", db)).to.equal("before");
+        });
+    });
+});

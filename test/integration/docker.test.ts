@@ -1,0 +1,95 @@
+// Pull by digest from the real registry, the container switch, and the smoke test against a real container.
+import { expect } from "chai";
+import { removeScript, switchScript } from "../../components/appService";
+import { lastJsonLine } from "../../components/shell";
+import { smokeScript } from "../../components/smokeTest";
+import { containerId, exec, freePort, health, ref, releases, removeContainer, runScript, uniq } from "../support/infra";
+
+describe("docker, registry and the app (real engine)", function () {
+    this.timeout(120000);
+    const rel = releases();
+    const name = uniq("it-app").replace(/_/g, "-");
+    let port = 0;
+    before(async () => { port = await freePort(); });
+    after(() => removeContainer(name));
+
+    function switchTo(image: string, version: string, extra: Record<string, string> = {}) {
+        return runScript(switchScript(), {
+            IMAGE_REF: image, NAME: name, PORT: String(port), APP_HOST: "127.0.0.1", HEALTH_PATH: "/health",
+            HEALTH_TIMEOUT: "10", RELEASE_VERSION: version, RELEASE_GIT_SHA: "0".repeat(40), RELEASE_DIGEST: image.split("@")[1],
+            APP_ENV_KEYS: "", ...extra,
+        });
+    }
+
+    it("pulls an image by digest from the registry, and refuses an unknown digest", () => {
+        const ok = exec("docker", ["pull", "-q", ref(rel["v1.0.0"])]);
+        expect(ok.code, ok.stderr).to.equal(0);
+        const unknown = exec("docker", ["pull", "-q", `${rel["v1.0.0"].image}@sha256:${"0".repeat(64)}`]);
+        expect(unknown.code).to.not.equal(0);
+    });
+
+    it("records the release's git SHA and version on the image", () => {
+        const labels = exec("docker", ["image", "inspect", "-f", "{{json .Config.Labels}}", ref(rel["v1.1.0"])]).stdout;
+        expect(JSON.parse(labels)).to.deep.include({
+            "org.opencontainers.image.version": "v1.1.0", "org.opencontainers.image.revision": rel["v1.1.0"].gitSha,
+        });
+    });
+
+    it("starts the release pinned by digest and switches to the next one", async () => {
+        const first = switchTo(ref(rel["v1.0.0"]), "v1.0.0");
+        expect(first.code, first.stderr).to.equal(0);
+        expect((await health(port))?.body.version).to.equal("v1.0.0");
+        const firstId = lastJsonLine<{ containerId: string }>(first.stdout).containerId;
+        expect(containerId(name)).to.equal(firstId);
+        expect(exec("docker", ["inspect", "-f", "{{.Config.Image}}", name]).stdout.trim()).to.equal(ref(rel["v1.0.0"]));
+
+        const second = switchTo(ref(rel["v1.1.0"]), "v1.1.0");
+        expect(second.code, second.stderr).to.equal(0);
+        expect((await health(port))?.body.version).to.equal("v1.1.0");
+
+        // The old resource's delete must not touch the container that replaced it.
+        const del = runScript(removeScript(), { NAME: name, PULUMI_COMMAND_STDOUT: first.stdout });
+        expect(del.stdout).to.include("left as it is");
+        expect((await health(port))?.body.version).to.equal("v1.1.0");
+    });
+
+    it("puts the previous container back when the new one never turns healthy", async () => {
+        const before = containerId(name);
+        const bad = switchTo(ref(rel["v1.0.0"]), "v1.0.0", { APP_ENV_KEYS: "HEALTH_FAIL", HEALTH_FAIL: "1", HEALTH_TIMEOUT: "3" });
+        expect(bad.code).to.not.equal(0);
+        expect(bad.stderr).to.include("did not answer");
+        expect(bad.stderr).to.include("the previous container was started again and answers");
+        expect(containerId(name)).to.equal(before);
+        expect((await health(port))?.body.version).to.equal("v1.1.0");
+    });
+
+    it("leaves the running container alone when the image cannot be pulled", async () => {
+        const before = containerId(name);
+        const r = switchTo(`${rel["v1.0.0"].image}@sha256:${"0".repeat(64)}`, "v9.9.9");
+        expect(r.stderr).to.include("the running container was not touched");
+        expect(containerId(name)).to.equal(before);
+        expect((await health(port))?.body.version).to.equal("v1.1.0");
+    });
+
+    it("smoke test: passes on the right version, fails at once on a wrong one, and gives up on no answer", async () => {
+        const smoke = (expectVersion: string, p = port, retries = "3") => runScript(smokeScript(), {
+            URL: `http://127.0.0.1:${p}/health`, EXPECT_VERSION: expectVersion, RETRIES: retries, TIMEOUT: "2",
+        });
+        const ok = smoke("v1.1.0");
+        expect(ok.code, ok.stderr).to.equal(0);
+        expect(ok.stdout).to.include("answered 200 with version v1.1.0");
+        const wrong = smoke("v1.0.0");
+        expect(wrong.code).to.not.equal(0);
+        expect(wrong.stderr).to.include("reports version v1.1.0, expected v1.0.0");
+        const none = smoke("v1.1.0", await freePort(), "2");
+        expect(none.code).to.not.equal(0);
+        expect(none.stderr).to.include("failed after 2 attempts");
+    });
+
+    it("removes the container it started", () => {
+        const id = containerId(name);
+        const del = runScript(removeScript(), { NAME: name, PULUMI_COMMAND_STDOUT: `{"containerId":"${id}","startedAt":"x"}` });
+        expect(del.code, del.stderr).to.equal(0);
+        expect(containerId(name)).to.equal("");
+    });
+});
