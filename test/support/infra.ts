@@ -49,15 +49,15 @@ export interface Result {
 }
 
 /** Runs a program to completion (no shell). */
-export function exec(cmd: string, args: string[], env: Record<string, string> = {}, input?: string): Result {
-    const r = spawnSync(cmd, args, { env: { ...process.env, ...env }, encoding: "utf8", input, maxBuffer: 64 * 1024 * 1024 });
+export function exec(cmd: string, args: string[], env: Record<string, string> = {}, input?: string, cwd?: string): Result {
+    const r = spawnSync(cmd, args, { env: { ...process.env, ...env }, encoding: "utf8", input, cwd, maxBuffer: 64 * 1024 * 1024 });
     return { code: r.status ?? -1, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
 }
 
 /** Runs a program without blocking the event loop (for tests that serve while it runs). */
-export function execAsync(cmd: string, args: string[], env: Record<string, string> = {}): Promise<Result> {
+export function execAsync(cmd: string, args: string[], env: Record<string, string> = {}, cwd?: string): Promise<Result> {
     return new Promise(resolve => {
-        const p = spawn(cmd, args, { env: { ...process.env, ...env } });
+        const p = spawn(cmd, args, { env: { ...process.env, ...env }, cwd });
         let stdout = "", stderr = "";
         p.stdout.on("data", d => { stdout += d; });
         p.stderr.on("data", d => { stderr += d; });
