@@ -291,7 +291,7 @@ export async function main(argv: string[]): Promise<number> {
             },
         });
     } catch (err) {
-        console.error(`deployctl: ${(err as Error).message}\n${USAGE}`);
+        console.error(`deployctl: ${(err as Error).message.split("\n")[0]} (see deployctl --help)`);
         return 2;
     }
     const [cmd, arg] = parsed.positionals;
@@ -305,7 +305,7 @@ export async function main(argv: string[]): Promise<number> {
             case "decide": cmdDecide(v); break;
             default:
                 if (v.help) { console.log(USAGE); return 0; }
-                console.error(cmd ? `deployctl: unknown command ${JSON.stringify(cmd)}\n${USAGE}` : USAGE);
+                console.error(cmd ? `deployctl: unknown command ${JSON.stringify(cmd)} (see deployctl --help)` : USAGE);
                 return 2;
         }
         return 0;

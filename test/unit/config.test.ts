@@ -121,3 +121,20 @@ describe("release config validation", () => {
         }
     });
 });
+
+describe("the example stacks", () => {
+    for (const stack of ["prod", "staging"]) {
+        it(`Pulumi.${stack}.yaml passes validation`, () => {
+            const text = fs.readFileSync(path.resolve(__dirname, "..", "..", "..", `Pulumi.${stack}.yaml`), "utf8");
+            const values: Record<string, string> = {};
+            for (const line of text.split("\n")) {
+                const m = /^ {2}([a-z-]+:[A-Za-z0-9]+):\s*"?(.*?)"?\s*$/.exec(line);
+                if (m) values[m[1]] = m[2];
+            }
+            const { release, settings } = parseDeployConfig(source(values));
+            expect(release.version).to.equal("v2.1.0");
+            expect(settings.backupDir).to.equal("/var/backups/api-server");
+            expect(settings.dockerHost).to.match(/^ssh:\/\//);
+        });
+    }
+});
