@@ -7,9 +7,10 @@ import * as fs from "fs";
 import * as path from "path";
 import * as readline from "readline";
 import { parseArgs } from "util";
-import { checkReleaseValue, PROJECT, RELEASE_KEYS, RELEASE_NS } from "../components/config";
+import { checkReleaseValue, DEFAULTS, PROJECT, RELEASE_KEYS, RELEASE_NS } from "../components/config";
 import { ReleaseRecord, renderReleaseMarkdown } from "../components/record";
 import { decide } from "./decide";
+import { COUNT_ROWS_SQL, compareCounts, countsTable, parseCounts } from "./drill";
 import {
     currentRelease, historyRows, historyTable, RefusedError, releaseConfigOf, selectRollbackTarget, UpdateLike,
 } from "./history";
@@ -20,6 +21,7 @@ const USAGE = `usage:
   deployctl rollback <vX.Y.Z|previous> --stack S [--db keep|down|restore] [--yes] [--preview]
   deployctl history  --stack S [--json]
   deployctl record   <vX.Y.Z> --stack S [--out DIR]
+  deployctl restore  --stack S --dump FILE [--into SCRATCH_DB] [--keep]
   deployctl decide   --impacting-customers yes|no --config-fix yes|no [--patch-minutes N] [--regression-in-prior yes|no]`;
 
 /** The rollback-bookkeeping keys a deploy resets to their defaults. */
@@ -255,6 +257,50 @@ async function cmdRecord(version: string | undefined, v: Record<string, string |
     console.log(file);
 }
 
+/**
+ * Restore drill: restores a dump into a scratch database (never the live one)
+ * and compares every table's row count with the stack's database.
+ */
+async function cmdRestoreDrill(v: Record<string, string | boolean | undefined>): Promise<void> {
+    const dump = v.dump as string | undefined;
+    if (!dump) throw new UsageError("--dump FILE is required");
+    if (!fs.existsSync(dump)) throw new RefusedError(`dump ${dump} does not exist`);
+    const stack = await openStack(requireStack(v));
+    const cfg = await stack.getAllConfig();
+    const get = (k: string) => cfg[pj(k)]?.value ?? DEFAULTS[k];
+    const password = (await stack.getConfig(pj("dbPassword")).catch(() => undefined))?.value;
+    if (!password) throw new RefusedError(`${pj("dbPassword")} is not set on stack ${stack.name}`);
+    const live = get("dbName");
+    const into = (v.into as string | undefined) ?? `restore_drill_${new Date().toISOString().replace(/\D/g, "").slice(0, 14)}`;
+    if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(into)) throw new UsageError(`--into ${JSON.stringify(into)} is invalid: must be a PostgreSQL identifier`);
+    if (into === live) throw new RefusedError(`--into ${into} is the stack's live database; a drill only restores into a scratch database`);
+    const env = { ...process.env, PGHOST: get("dbHost"), PGPORT: get("dbPort"), PGUSER: get("dbUser"), PGPASSWORD: password };
+    const sums = path.join(path.dirname(dump), "SHA256SUMS");
+    if (fs.existsSync(sums)) {
+        const line = fs.readFileSync(sums, "utf8").split("\n").find(l => l.endsWith(`  ${path.basename(dump)}`));
+        if (line && line.split(" ")[0] !== sha256File(dump)) throw new RefusedError(`dump ${dump} does not match its sha256 in ${sums}`);
+    }
+    const list = await run("pg_restore", ["--list", dump], env);
+    if (list.code !== 0) throw new RefusedError(`dump ${dump} is unreadable: ${list.out.split("\n")[0]}`);
+    const exists = await run("psql", ["-qAtX", "-d", "postgres", "-c", `SELECT 1 FROM pg_database WHERE datname = '${into}'`], env);
+    if (exists.out === "1") throw new RefusedError(`database ${into} already exists; choose another --into`);
+    const created = await run("createdb", [into], env);
+    if (created.code !== 0) throw new Error(`createdb ${into} failed: ${created.out}`);
+    try {
+        const restored = await run("pg_restore", ["--no-owner", "--exit-on-error", "-d", into, dump], env);
+        if (restored.code !== 0) throw new Error(`pg_restore into ${into} failed: ${restored.out.split("\n")[0]}`);
+        const count = async (db: string) => parseCounts((await run("psql", ["-qAtX", "-d", db, "-c", COUNT_ROWS_SQL], env)).out);
+        const rows = compareCounts(await count(into), await count(live));
+        console.log(`restored ${path.basename(dump)} into ${into}; row counts against ${live}:`);
+        console.log(countsTable(rows));
+        const bad = rows.filter(r => !r.match);
+        if (bad.length > 0) throw new Error(`${bad.length} of ${rows.length} tables differ from ${live} (writes since the dump, or a bad dump)`);
+        console.log(`deployctl: restore drill passed: ${rows.length} tables, every row count matches ${live}`);
+    } finally {
+        if (v.keep !== true) await run("dropdb", ["--if-exists", into], env);
+    }
+}
+
 function cmdDecide(v: Record<string, string | boolean | undefined>): void {
     const minutes = v["patch-minutes"] as string | undefined;
     if (minutes !== undefined && !/^\d+$/.test(minutes)) throw new UsageError(`--patch-minutes ${JSON.stringify(minutes)} is invalid: must be a whole number of minutes`);
@@ -282,7 +328,7 @@ export async function main(argv: string[]): Promise<number> {
             allowPositionals: true,
             options: {
                 stack: { type: "string" }, json: { type: "boolean" }, yes: { type: "boolean" }, preview: { type: "boolean" },
-                db: { type: "string" }, out: { type: "string" },
+                db: { type: "string" }, out: { type: "string" }, dump: { type: "string" }, into: { type: "string" }, keep: { type: "boolean" },
                 version: { type: "string" }, image: { type: "string" }, digest: { type: "string" }, sha: { type: "string" },
                 schema: { type: "string" }, notes: { type: "string" },
                 "impacting-customers": { type: "string" }, "config-fix": { type: "string" },
@@ -303,6 +349,7 @@ export async function main(argv: string[]): Promise<number> {
             case "history": await cmdHistory(v); break;
             case "record": await cmdRecord(arg, v); break;
             case "decide": cmdDecide(v); break;
+            case "restore": await cmdRestoreDrill(v); break;
             default:
                 if (v.help) { console.log(USAGE); return 0; }
                 console.error(cmd ? `deployctl: unknown command ${JSON.stringify(cmd)} (see deployctl --help)` : USAGE);

@@ -1,5 +1,6 @@
 // Small pure functions: result parsing, URLs, off-site keys, the human release record, environment defaults.
 import { expect } from "chai";
+import { compareCounts, countsTable, parseCounts } from "../../cli/drill";
 import { toolEnv } from "../../cli/workspace";
 import { databaseUrl } from "../../components/migrations";
 import { offsiteKey } from "../../components/offsiteCopy";
@@ -49,5 +50,17 @@ describe("pure helpers", () => {
         const own = toolEnv({ PATH: "/usr/bin", PULUMI_BACKEND_URL: "s3://bucket", PULUMI_CONFIG_PASSPHRASE: "x" }, "/srv/project");
         expect(own.PULUMI_BACKEND_URL).to.equal("s3://bucket");
         expect(own.PULUMI_CONFIG_PASSPHRASE_FILE).to.equal(undefined);
+    });
+});
+
+describe("restore drill comparison", () => {
+    it("parses psql's table|count lines and flags every difference", () => {
+        const restored = parseCounts("public.items|3\npublic.schema_migrations|1\n");
+        expect(restored).to.deep.equal({ "public.items": 3, "public.schema_migrations": 1 });
+        const rows = compareCounts(restored, { "public.items": 4, "public.schema_migrations": 1, "public.extra": 0 });
+        expect(rows.map(r => [r.table, r.match])).to.deep.equal([
+            ["public.extra", false], ["public.items", false], ["public.schema_migrations", true],
+        ]);
+        expect(countsTable(rows)).to.match(/public\.extra\s+missing\s+0\s+differs/);
     });
 });

@@ -1,0 +1,176 @@
+// Faults in the middle of a deploy, on the real engine, PostgreSQL and Docker. Each case checks what was
+// preserved: the previous release keeps serving, no dump is lost or half-written under its final name,
+// the stack's outputs do not claim a release that is not running, and the next `up` after the fix succeeds.
+import { spawn } from "child_process";
+import { expect } from "chai";
+import * as fs from "fs";
+import * as net from "net";
+import * as path from "path";
+import { ReleaseRecord } from "../../components/record";
+import { columns, exec, freePort, health, pg, psql, Result, ref, releases, ROOT, schemaVersion, tmpDir } from "../support/infra";
+import { TestStack } from "../support/stack";
+
+describe("faults mid-deploy (real engine)", function () {
+    this.timeout(300000);
+    const rel = releases();
+    let s: TestStack;
+
+    before(async () => {
+        s = await TestStack.create("fault");
+        for (const v of ["v1.0.0", "v1.1.0"]) {
+            const r = s.deploy(v);
+            expect(r.code, r.stderr).to.equal(0);
+        }
+    });
+    after(() => s?.cleanup());
+
+    /** What must hold after any fault: v1.1.0 serves, the outputs say v1.1.0, no partial dump files. */
+    async function preserved(): Promise<void> {
+        expect((await health(s.port))?.body.version, "the previous release keeps serving").to.equal("v1.1.0");
+        expect((s.outputs().releaseRecord as ReleaseRecord).version, "the outputs do not claim the failed release").to.equal("v1.1.0");
+        expect(fs.readdirSync(s.backupDir).filter(f => f.includes(".partial")), "no half-written dump").to.deep.equal([]);
+        for (const d of s.dumps()) {
+            expect(exec("pg_restore", ["--list", path.join(s.backupDir, d)]).code, `${d} is a complete dump`).to.equal(0);
+        }
+    }
+
+    /** The fix is in place: deploying v1.1.0 again succeeds and serves. */
+    async function recovers(): Promise<void> {
+        const r = s.deploy("v1.1.0");
+        expect(r.code, `${r.stdout}\n${r.stderr}`).to.equal(0);
+        expect((await health(s.port))?.body.version).to.equal("v1.1.0");
+        expect((s.outputs().releaseRecord as ReleaseRecord).version).to.equal("v1.1.0");
+    }
+
+    const failed = (r: Result, text: string) => {
+        expect(r.code, r.stdout).to.equal(1);
+        expect(r.stdout + r.stderr).to.include(text);
+    };
+
+    it("database unreachable at backup time: nothing changes", async () => {
+        const dumps = s.dumps();
+        s.pulumiOk(["config", "set", "dbPort", String(await freePort())]);
+        failed(s.deploy("v1.0.0"), "is not reachable; nothing was changed");
+        expect(s.dumps()).to.deep.equal(dumps);
+        await preserved();
+        s.pulumiOk(["config", "set", "dbPort", pg().PGPORT]);
+        await recovers();
+    });
+
+    it("backup directory full or read-only: no dump under a final name, nothing changes", async function () {
+        const mnt = tmpDir("full-backups");
+        if (exec("mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", mnt]).code !== 0) {
+            this.skip(); // needs CAP_SYS_ADMIN to mount a small filesystem
+        }
+        try {
+            fs.writeFileSync(path.join(mnt, "filler"), Buffer.alloc(60 * 1024));
+            s.pulumiOk(["config", "set", "backupDir", path.join(mnt, "dumps")]);
+            failed(s.deploy("v1.0.0"), "backup: pg_dump failed; nothing was changed");
+            expect(fs.readdirSync(path.join(mnt, "dumps"))).to.deep.equal([]);
+            await preserved();
+
+            exec("umount", [mnt]);
+            expect(exec("mount", ["-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", mnt]).code).to.equal(0);
+            failed(s.deploy("v1.0.0"), "backup: cannot create");
+            await preserved();
+        } finally {
+            exec("umount", [mnt]);
+            s.pulumiOk(["config", "set", "backupDir", s.backupDir]);
+        }
+        await recovers();
+    });
+
+    it("image digest missing from the registry: fails after a verified backup, before any schema or container change", async () => {
+        const missing = "sha256:" + "0".repeat(64);
+        const r = s.deployctl(["deploy", "--version", "v1.0.0", "--image", rel["v1.0.0"].image, "--digest", missing,
+            "--sha", rel["v1.0.0"].gitSha, "--schema", "1"]);
+        failed(r, "could not read the schema version");
+        const taken = s.dumps().filter(d => d.startsWith("pre_release_v1.0.0_")).pop()!;
+        const sums = fs.readFileSync(path.join(s.backupDir, "SHA256SUMS"), "utf8");
+        expect(sums, "the backup before the failure is verified and recorded").to.include(taken);
+        expect(r.stdout).to.include(`verified by restore`);
+        expect(schemaVersion(s.db)).to.equal(2);
+        await preserved();
+        await recovers();
+    });
+
+    it("a migration that fails halfway: the tool's message, no half-applied schema, documented recovery", async () => {
+        psql("INSERT INTO items (name, note) VALUES ('kept', 'before the broken release')", s.db);
+        failed(s.deploy("v1.2.0"), "nonexistent_type");
+        expect(columns("items", s.db), "the failed file was rolled back as a whole").to.not.include("broken_half");
+        expect(psql("SELECT dirty FROM schema_migrations", s.db)).to.equal("t");
+        expect(psql("SELECT count(*) FROM items WHERE name = 'kept'", s.db)).to.equal("1");
+        expect(s.dumps().some(d => d.startsWith("pre_release_v1.2.0_")), "verified dump taken before the migration").to.equal(true);
+        await preserved();
+
+        // The next deploy refuses the dirty database with the recovery command...
+        failed(s.deploy("v1.1.0"), "database is dirty at version 3");
+        await preserved();
+        // ...which the operator runs after checking the schema (README: "A migration failed halfway").
+        const p = pg(s.db);
+        const url = `postgres://${p.PGUSER}:${encodeURIComponent(p.PGPASSWORD)}@127.0.0.1:${p.PGPORT}/${s.db}?sslmode=disable`;
+        const force = exec("docker", ["run", "--rm", "--network", "host", "-e", "DATABASE_URL", "--entrypoint", "/migrate", ref(rel["v1.1.0"]), "force", "2"], { DATABASE_URL: url });
+        expect(force.code, force.stderr).to.equal(0);
+        await recovers();
+        expect(schemaVersion(s.db)).to.equal(2);
+    });
+
+    it("the new container never turns healthy: the previous one is started again", async () => {
+        s.pulumiOk(["config", "set", "--path", "appEnv.HEALTH_FAIL", "1"]);
+        s.pulumiOk(["config", "set", "smokeRetries", "3"]);
+        failed(s.deploy("v1.0.0"), "the previous container was started again and answers");
+        await preserved();
+        s.pulumiOk(["config", "rm", "appEnv"]);
+        s.pulumiOk(["config", "set", "smokeRetries", "10"]);
+        await recovers();
+    });
+
+    it("the engine killed mid-update: the lock is reported, pulumi cancel clears it, the next up succeeds", async () => {
+        const sockets: net.Socket[] = [];
+        const stall = net.createServer(sock => { sockets.push(sock); });
+        await new Promise<void>(resolve => stall.listen(0, "127.0.0.1", resolve));
+        s.pulumiOk(["config", "set", "dbPort", String((stall.address() as net.AddressInfo).port)]);
+        const r = rel["v1.0.0"];
+        const child = spawn("node", [path.join(ROOT, "dist", "cli", "deployctl.js"), "deploy", "--stack", s.name, "--version", r.version,
+            "--image", r.image, "--digest", r.digest, "--sha", r.gitSha, "--schema", "1"], { env: { ...process.env, ...s.env }, cwd: ROOT, detached: true, stdio: "ignore" });
+        const locks = path.join(s.backend, ".pulumi", "locks");
+        for (let i = 0; i < 100 && !(fs.existsSync(locks) && fs.readdirSync(locks, { recursive: true }).some(f => String(f).endsWith(".json"))); i++) {
+            await new Promise(res => setTimeout(res, 100));
+        }
+        await new Promise(res => setTimeout(res, 1500)); // inside the backup step
+        process.kill(-child.pid!, "SIGKILL");
+        stall.close();
+        sockets.forEach(x => x.destroy());
+        s.pulumiOk(["config", "set", "dbPort", pg().PGPORT]);
+
+        const refusedRun = s.deploy("v1.1.0");
+        expect(refusedRun.code).to.equal(2);
+        expect(refusedRun.stderr).to.include("is locked by another update in progress");
+        await preserved();
+
+        s.pulumiOk(["cancel", "--yes"]);
+        await recovers();
+    });
+
+    it("restore drill: a dump restored into a scratch database matches the source's row counts", () => {
+        const dump = path.join(tmpDir("drill"), "now.dump");
+        expect(exec("pg_dump", ["-Fc", "-f", dump], pg(s.db)).code).to.equal(0);
+        const ok = s.deployctl(["restore", "--dump", dump]);
+        expect(ok.code, ok.stderr).to.equal(0);
+        expect(ok.stdout).to.match(/public\.items\s+\d+\s+\d+\n/);
+        expect(ok.stdout).to.include("restore drill passed");
+        psql("INSERT INTO items (name) VALUES ('after the dump')", s.db);
+        const differs = s.deployctl(["restore", "--dump", dump]);
+        expect(differs.code).to.equal(1);
+        expect(differs.stdout).to.match(/public\.items .* differs/);
+        expect(differs.stderr).to.include("1 of 2 tables differ");
+        const live = s.deployctl(["restore", "--dump", dump, "--into", s.db]);
+        expect(live.code).to.equal(2);
+        expect(live.stderr).to.include("is the stack's live database");
+        expect(psql("SELECT count(*) FROM pg_database WHERE datname LIKE 'restore_drill_%'", "postgres")).to.equal("0");
+    });
+
+    it("never put the database password in any deployctl output or the state", () => {
+        expect(s.rawState()).to.not.include(pg().PGPASSWORD);
+    });
+});
