@@ -293,6 +293,7 @@ async function cmdRestoreDrill(v: Record<string, string | boolean | undefined>):
         const rows = compareCounts(await count(into), await count(live));
         console.log(`restored ${path.basename(dump)} into ${into}; row counts against ${live}:`);
         console.log(countsTable(rows));
+        if (rows.length === 0) throw new Error(`the restored copy has no tables: nothing to verify (is ${path.basename(dump)} a dump of ${live}?)`);
         const bad = rows.filter(r => !r.match);
         if (bad.length > 0) throw new Error(`${bad.length} of ${rows.length} tables differ from ${live} (writes since the dump, or a bad dump)`);
         console.log(`deployctl: restore drill passed: ${rows.length} tables, every row count matches ${live}`);

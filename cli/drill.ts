@@ -3,9 +3,10 @@
 /** Row count of one table, keyed "schema.table". */
 export type Counts = Record<string, number>;
 
-/** psql script that prints "schema.table|count" for every user table. */
-export const COUNT_ROWS_SQL = "SELECT format('SELECT %L, count(*) FROM %I.%I', schemaname || '.' || tablename, schemaname, tablename) " +
-    "FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1 \\gexec";
+/** One SQL statement printing "schema.table|count" for every user table (psql -At). */
+export const COUNT_ROWS_SQL = "SELECT schemaname || '.' || tablename, " +
+    "(xpath('/row/c/text()', query_to_xml(format('SELECT count(*) AS c FROM %I.%I', schemaname, tablename), false, true, '')))[1]::text " +
+    "FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1";
 
 /** Parses psql -At output of COUNT_ROWS_SQL. */
 export function parseCounts(out: string): Counts {

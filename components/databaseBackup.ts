@@ -11,6 +11,10 @@ export interface BackupResult {
     bytes: number;
     verified: "restore" | "list";
     takenAt: string;
+    /** Seconds pg_dump took. */
+    dumpSeconds: number;
+    /** Seconds the verification took. */
+    verifySeconds: number;
 }
 
 /**
@@ -35,30 +39,34 @@ export function backupScript(): string {
         "trap cleanup EXIT",
         'pg_isready -q -t 10 || { echo "backup: database $PGDATABASE at $PGHOST:$PGPORT is not reachable; nothing was changed" >&2; exit 1; }',
         'echo "backup: pg_dump -Fc $PGDATABASE at $PGHOST:$PGPORT"',
+        "t0=$EPOCHREALTIME",
         'pg_dump -Fc --no-password -f "$tmp" || { echo "backup: pg_dump failed; nothing was changed" >&2; exit 1; }',
+        "t1=$EPOCHREALTIME",
         'sync "$tmp"',
-        'pg_restore --list "$tmp" >/dev/null || { echo "backup: dump is unreadable (pg_restore --list failed)" >&2; exit 1; }',
+        'pg_restore --list "$tmp" >/dev/null || { echo "backup: dump is unreadable (pg_restore --list failed); nothing was changed" >&2; exit 1; }',
         "verified=list",
         'if [ "$BACKUP_VERIFY" = restore ]; then',
         '  scratch="verify_${ts,,}_$$"',
         '  createdb --no-password "$scratch"',
-        '  pg_restore --no-password --no-owner --exit-on-error -d "$scratch" "$tmp" || { echo "backup: verification restore into a scratch database failed" >&2; exit 1; }',
+        '  pg_restore --no-password --no-owner --exit-on-error -d "$scratch" "$tmp" || { echo "backup: verification restore into a scratch database failed; nothing was changed" >&2; exit 1; }',
         '  dropdb --no-password "$scratch"; scratch=""',
         "  verified=restore",
         "fi",
+        "t2=$EPOCHREALTIME",
+        'dump_s=$(awk -v a="$t0" -v b="$t1" \'BEGIN { printf "%.2f", b - a }\'); verify_s=$(awk -v a="$t1" -v b="$t2" \'BEGIN { printf "%.2f", b - a }\')',
         'sha=$(sha256sum "$tmp" | cut -d" " -f1)',
         'bytes=$(stat -c %s "$tmp")',
+        'echo "$sha  $(basename "$final")" >>"$BACKUP_DIR/SHA256SUMS" || { echo "backup: cannot write $BACKUP_DIR/SHA256SUMS; nothing was changed" >&2; exit 1; }',
         'mv -n "$tmp" "$final"',
         '[ ! -e "$tmp" ] || { keep=$tmp; tmp=""; echo "backup: $final appeared while writing; both kept, this dump stays at $keep" >&2; exit 1; }',
         'sync "$BACKUP_DIR"',
-        'echo "$sha  $(basename "$final")" >>"$BACKUP_DIR/SHA256SUMS"',
-        'echo "backup: $final verified by $verified, sha256 $sha, $bytes bytes"',
+        'echo "backup: $final verified by $verified, sha256 $sha, $bytes bytes (dump ${dump_s}s, verification ${verify_s}s)"',
         'if [ "$BACKUP_RETAIN" -gt 0 ]; then',
         '  ls -1t "$BACKUP_DIR"/pre_release_*.dump | tail -n +$((BACKUP_RETAIN + 1)) | while read -r old; do',
         '    echo "backup: retention keeps the newest $BACKUP_RETAIN dumps; removing $old"; rm -f -- "$old"',
         "  done",
         "fi",
-        'printf \'{"path":"%s","sha256":"%s","bytes":%s,"verified":"%s","takenAt":"%s"}\\n\' "$final" "$sha" "$bytes" "$verified" "$ts"',
+        'printf \'{"path":"%s","sha256":"%s","bytes":%s,"verified":"%s","takenAt":"%s","dumpSeconds":%s,"verifySeconds":%s}\\n\' "$final" "$sha" "$bytes" "$verified" "$ts" "$dump_s" "$verify_s"',
     );
 }
 

@@ -1,0 +1,230 @@
+// Benchmarks: how fast the tool deploys and recovers, against the same work done by hand, in one run.
+// Usage: node dist/bench/bench.js [--runs N] [--db-gib X] [--out DIR]   (run through scripts/bench.sh)
+import { Stack } from "@pulumi/pulumi/automation";
+import autocannon from "autocannon";
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as http from "http";
+import * as path from "path";
+import { parseArgs } from "util";
+import { openStack } from "../cli/workspace";
+import { buckets, longestGap, Sample, summarize, Summary } from "./stats";
+import { exec, freePort, pg, psql, ref, releases, ROOT, tmpDir, uniq } from "../test/support/infra";
+import { TestStack } from "../test/support/stack";
+
+const { values: args } = parseArgs({ options: { runs: { type: "string" }, "db-gib": { type: "string" }, out: { type: "string" } } });
+const RUNS = Number(args.runs ?? 3);
+const DB_GIB = Number(args["db-gib"] ?? 1);
+const OUT = path.resolve(args.out ?? path.join(ROOT, "bench", "out"));
+const rel = releases();
+const dynamicImport = new Function("m", "return import(m)") as (m: string) => Promise<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const now = () => Number(process.hrtime.bigint()) / 1e6;
+async function timed(fn: () => unknown): Promise<number> {
+    const t = now();
+    await fn();
+    return (now() - t) / 1000;
+}
+function must(r: { code: number; stdout: string; stderr: string }, what: string) {
+    if (r.code !== 0) throw new Error(`${what} failed:\n${r.stdout.slice(-2000)}\n${r.stderr.slice(-2000)}`);
+    return r;
+}
+function healthy(port: number): Promise<boolean> {
+    return new Promise(resolve => {
+        const req = http.get({ host: "127.0.0.1", port, path: "/health", agent: false, timeout: 1000 }, res => { res.resume(); resolve(res.statusCode === 200); });
+        req.on("error", () => resolve(false));
+        req.on("timeout", () => { req.destroy(); resolve(false); });
+    });
+}
+
+/** The swap an operator does by hand: pull by digest, stop and remove the old container, run the new one, wait for /health. */
+async function rawSwap(name: string, port: number, image: string): Promise<void> {
+    must(exec("docker", ["pull", "-q", image]), "docker pull");
+    exec("docker", ["rm", "-f", name]);
+    must(exec("docker", ["run", "-d", "--name", name, "--network", "host", "-e", `PORT=${port}`, "--restart", "unless-stopped", image]), "docker run");
+    for (let i = 0; i < 3000 && !(await healthy(port)); i++) await new Promise(r => setTimeout(r, 10));
+}
+
+function pgbenchBin(): string {
+    const found = fs.readdirSync("/usr/lib/postgresql").map(v => `/usr/lib/postgresql/${v}/bin/pgbench`).find(f => fs.existsSync(f));
+    if (!found) throw new Error("pgbench not found (Debian postgresql package)");
+    return found;
+}
+
+interface CaseResult { name: string; a: string; b: string; aTimes: number[]; bTimes: number[]; a_: Summary; b_: Summary; ratio: number; extra?: Record<string, unknown> }
+
+function compare(name: string, a: string, b: string, aTimes: number[], bTimes: number[], extra?: Record<string, unknown>): CaseResult {
+    const a_ = summarize(aTimes), b_ = summarize(bTimes);
+    return { name, a, b, aTimes, bTimes, a_, b_, ratio: a_.median / b_.median, extra };
+}
+
+interface Timeline { label: string; samples: Sample[]; end: number; phases: { name: string; t: number }[]; sent: number; failed: number; gap: number }
+
+/** Runs deployctl with a steady load on the app, recording each answer and the deploy's phases. */
+async function underLoad(label: string, s: TestStack, dargs: string[]): Promise<Timeline> {
+    const samples: Sample[] = [];
+    const phases: { name: string; t: number }[] = [];
+    const start = now();
+    const load = autocannon({ url: `http://127.0.0.1:${s.port}/health`, connections: 4, overallRate: 200, duration: 600, timeout: 2 }, () => undefined);
+    load.on("response", (_c: unknown, status: number) => samples.push({ t: now() - start, ok: status === 200 }));
+    load.on("reqError", () => samples.push({ t: now() - start, ok: false }));
+    await new Promise(r => setTimeout(r, 1000));
+    const marks: [RegExp, string][] = [[/backup-dump creating/, "backup"], [/migrations-migrate creating/, "migrations"],
+        [/app-container creating/, "container replace"], [/smoke-check creating/, "smoke test"]];
+    const child = spawn("node", [path.join(ROOT, "dist", "cli", "deployctl.js"), ...dargs, "--stack", s.name], { env: { ...process.env, ...s.env }, cwd: ROOT });
+    let out = "";
+    child.stdout.on("data", d => {
+        out += d;
+        for (const [re, name] of marks) if (re.test(String(d)) && !phases.some(p => p.name === name)) phases.push({ name, t: now() - start });
+    });
+    const code = await new Promise<number>(r => child.on("close", c => r(c ?? 1)));
+    if (code !== 0) throw new Error(`${dargs.join(" ")} failed under load:\n${out.slice(-3000)}`);
+    phases.push({ name: "done", t: now() - start });
+    await new Promise(r => setTimeout(r, 1000));
+    load.stop();
+    const end = now() - start;
+    return { label, samples, end, phases, sent: samples.length, failed: samples.filter(x => !x.ok).length, gap: longestGap(samples, end) };
+}
+
+async function chart(timelines: Timeline[], file: string): Promise<void> {
+    const vl = await dynamicImport("vega-lite");
+    const vega = await dynamicImport("vega");
+    const panel = (tl: Timeline) => ({
+        title: `${tl.label}: ${tl.sent} requests, ${tl.failed} failed, longest gap without success ${Math.round(tl.gap)} ms`,
+        width: 900, height: 160,
+        layer: [
+            {
+                data: { values: buckets(tl.samples, tl.end).flatMap(b => [{ s: b.t / 1000, n: b.ok, outcome: "ok" }, { s: b.t / 1000, n: b.failed, outcome: "failed" }]) },
+                mark: { type: "bar", width: 1.5 },
+                encoding: {
+                    x: { field: "s", type: "quantitative", title: "seconds" },
+                    y: { field: "n", type: "quantitative", title: "requests / 100 ms", stack: "zero" },
+                    color: { field: "outcome", type: "nominal", scale: { domain: ["ok", "failed"], range: ["#2ca02c", "#d62728"] } },
+                },
+            },
+            { data: { values: tl.phases.map(p => ({ s: p.t / 1000, name: p.name })) }, mark: { type: "rule", strokeDash: [4, 3] }, encoding: { x: { field: "s", type: "quantitative" } } },
+            { data: { values: tl.phases.map(p => ({ s: p.t / 1000, name: p.name })) }, mark: { type: "text", angle: 270, align: "left", dx: 4, dy: -4, fontSize: 10 },
+                encoding: { x: { field: "s", type: "quantitative" }, y: { value: 150 }, text: { field: "name" } } },
+        ],
+    });
+    const spec = { $schema: "https://vega.github.io/schema/vega-lite/v5.json", vconcat: timelines.map(panel) };
+    const view = new vega.View(vega.parse(vl.compile(spec).spec), { renderer: "none" });
+    fs.writeFileSync(file, await view.toSVG());
+}
+
+function fmt(x: Summary): string {
+    return `${x.median.toFixed(2)}s (${x.min.toFixed(2)}–${x.max.toFixed(2)})`;
+}
+
+async function main(): Promise<void> {
+    fs.mkdirSync(OUT, { recursive: true });
+    const s = await TestStack.create("bench");
+    const rawName = uniq("bench-raw").replace(/_/g, "-");
+    const rawPort = await freePort();
+    const results: CaseResult[] = [];
+    const deploy = (v: string) => must(s.deploy(v), `deploy ${v}`);
+    try {
+        console.log(`bench: stack ${s.name}, ${RUNS} runs per side, database ${DB_GIB} GiB for cases 2-3`);
+        deploy("v1.0.0");
+        deploy("v1.1.0");
+
+        // 1. App-only rollback vs the raw swap.
+        const a1: number[] = [], b1: number[] = [];
+        await rawSwap(rawName, rawPort, ref(rel["v1.1.0"]));
+        for (let i = 0; i < RUNS; i++) {
+            a1.push(await timed(() => must(s.deployctl(["rollback", "v1.0.0", "--db", "keep"]), "rollback")));
+            deploy("v1.1.0");
+            b1.push(await timed(() => rawSwap(rawName, rawPort, ref(rel["v1.0.0"]))));
+            await rawSwap(rawName, rawPort, ref(rel["v1.1.0"]));
+        }
+        results.push(compare("1. app-only rollback", "deployctl rollback --db keep", "raw swap by hand", a1, b1));
+        console.log(`bench: case 1 done`);
+
+        // 4. No-op up vs bare preview, in process through the Automation API.
+        Object.assign(process.env, s.env);
+        const stack: Stack = await openStack(s.name);
+        const a4: number[] = [], b4: number[] = [];
+        let commandsRun = 0;
+        for (let i = 0; i < RUNS; i++) {
+            a4.push(await timed(async () => {
+                const up = await stack.up();
+                commandsRun += Object.entries(up.summary.resourceChanges ?? {}).filter(([k]) => k !== "same").reduce((n, [, v]) => n + (v ?? 0), 0);
+            }));
+            b4.push(await timed(() => stack.preview()));
+        }
+        results.push(compare("4. no-op up vs preview", "pulumi up (no change)", "pulumi preview", a4, b4, { commandsRunByNoOpUps: commandsRun }));
+        console.log(`bench: case 4 done`);
+
+        // 5. Availability under a steady load, while deploying and rolling back.
+        must(s.deployctl(["rollback", "v1.0.0"]), "rollback");
+        const timelines = [
+            await underLoad("deploy v1.1.0 over v1.0.0", s, ["deploy", "--version", "v1.1.0", "--image", rel["v1.1.0"].image,
+                "--digest", rel["v1.1.0"].digest, "--sha", rel["v1.1.0"].gitSha, "--schema", "2"]),
+            await underLoad("rollback to v1.0.0 (app only)", s, ["rollback", "v1.0.0"]),
+        ];
+        const svg = path.join(OUT, "availability.svg");
+        await chart(timelines, svg);
+        deploy("v1.1.0");
+        console.log(`bench: case 5 done`);
+
+        // 2 and 3 on a generated database.
+        const scale = Math.max(1, Math.round(DB_GIB * 1024 / 15.5));
+        must(exec(pgbenchBin(), ["-i", "-q", "-s", String(scale), "-d", s.db], pg(s.db)), "pgbench -i");
+        const size = Number(psql("SELECT pg_database_size(current_database())", s.db));
+        console.log(`bench: generated ${(size / 2 ** 30).toFixed(2)} GiB (pgbench scale ${scale})`);
+        const work = tmpDir("bench-dumps");
+        const a2: number[] = [], b2: number[] = [], dumpS: number[] = [], verifyS: number[] = [];
+        for (let i = 0; i < RUNS; i++) {
+            const target = i % 2 === 0 ? "v1.0.0" : "v1.1.0";
+            let out = "";
+            a2.push(await timed(() => { out = must(s.deploy(target), "deploy").stdout; }));
+            const m = /\(dump ([\d.]+)s, verification ([\d.]+)s\)/.exec(out);
+            if (m) { dumpS.push(Number(m[1])); verifyS.push(Number(m[2])); }
+            const file = path.join(work, `raw-${i}.dump`);
+            b2.push(await timed(async () => {
+                must(exec("pg_dump", ["-Fc", "-f", file], pg(s.db)), "pg_dump");
+                await rawSwap(rawName, rawPort, ref(rel[target]));
+            }));
+            fs.rmSync(file, { force: true });
+        }
+        if (RUNS % 2 === 1) deploy("v1.1.0");
+        results.push(compare("2. deploy with backup", "deployctl deploy (backup+verify)", "pg_dump -Fc + raw swap", a2, b2,
+            { databaseBytes: size, backupDump: summarize(dumpS), backupVerification: summarize(verifyS) }));
+        console.log(`bench: case 2 done`);
+
+        const a3: number[] = [], b3: number[] = [];
+        for (let i = 0; i < RUNS; i++) {
+            const dump = (s.outputs().releaseRecord as { backup: { path: string } }).backup.path;
+            a3.push(await timed(() => must(s.deployctl(["rollback", "v1.0.0", "--db", "restore", "--yes"]), "restore rollback")));
+            deploy("v1.1.0");
+            b3.push(await timed(async () => {
+                must(exec("pg_restore", ["--clean", "--if-exists", "--no-owner", "-d", s.db, dump], pg(s.db)), "pg_restore");
+                await rawSwap(rawName, rawPort, ref(rel["v1.0.0"]));
+            }));
+        }
+        results.push(compare("3. restore rollback", "deployctl rollback --db restore", "pg_restore + raw swap", a3, b3));
+        console.log(`bench: case 3 done`);
+
+        const table = [
+            "| case | tool | by hand | tool median (min–max) | by hand median (min–max) | ratio |",
+            "|---|---|---|---|---|---|",
+            ...results.map(r => `| ${r.name} | ${r.a} | ${r.b} | ${fmt(r.a_)} | ${fmt(r.b_)} | ${r.ratio.toFixed(2)}× |`),
+        ];
+        const c2 = results.find(r => r.name.startsWith("2."))!.extra!;
+        table.push("", `backup of ${(Number(c2.databaseBytes) / 2 ** 30).toFixed(2)} GiB: dump ${fmt(c2.backupDump as Summary)}, verification by restore ${fmt(c2.backupVerification as Summary)}`);
+        table.push(`no-op ups ran ${results.find(r => r.name.startsWith("4."))!.extra!.commandsRunByNoOpUps} commands in ${RUNS} runs`);
+        for (const tl of timelines) table.push(`availability, ${tl.label}: ${tl.sent} requests, ${tl.failed} failed, longest gap without a successful answer ${Math.round(tl.gap)} ms`);
+        const json = path.join(OUT, "results.json");
+        fs.writeFileSync(json, JSON.stringify({ date: new Date().toISOString(), runs: RUNS, dbGiB: DB_GIB, results,
+            availability: timelines.map(t => ({ label: t.label, sent: t.sent, failed: t.failed, longestGapMs: Math.round(t.gap), phases: t.phases })) }, null, 2));
+        console.log("\n" + table.join("\n"));
+        console.log(`\nresults: ${json}\npicture: ${svg}`);
+    } finally {
+        exec("docker", ["rm", "-f", rawName]);
+        const backups = s.backupDir;
+        s.cleanup();
+        fs.rmSync(backups, { recursive: true, force: true }); // the bench's own dumps, in its own temporary directory
+    }
+}
+
+main().catch(err => { console.error(`bench: ${err.message}`); process.exitCode = 1; });
