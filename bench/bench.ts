@@ -65,7 +65,8 @@ async function underLoad(label: string, s: TestStack, dargs: string[]): Promise<
     const samples: Sample[] = [];
     const phases: { name: string; t: number }[] = [];
     const start = now();
-    const load = autocannon({ url: `http://127.0.0.1:${s.port}/health`, connections: 4, overallRate: 200, duration: 600, timeout: 2 }, () => undefined);
+    // One connection, closed loop: a steady stream of requests (a rate limit would send them in one burst per second).
+    const load = autocannon({ url: `http://127.0.0.1:${s.port}/health`, connections: 1, duration: 600, timeout: 2 }, () => undefined);
     load.on("response", (_c: unknown, status: number) => samples.push({ t: now() - start, ok: status === 200 }));
     load.on("reqError", () => samples.push({ t: now() - start, ok: false }));
     await new Promise(r => setTimeout(r, 1000));

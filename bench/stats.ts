@@ -32,7 +32,8 @@ export function buckets(samples: Sample[], end: number, width = 100): Bucket[] {
     const n = Math.max(1, Math.ceil(end / width));
     const out: Bucket[] = Array.from({ length: n }, (_, i) => ({ t: i * width, ok: 0, failed: 0 }));
     for (const s of samples) {
-        const i = Math.min(n - 1, Math.max(0, Math.floor(s.t / width)));
+        const i = Math.floor(s.t / width);
+        if (i < 0 || i >= n) continue; // answers that arrive after the end are not part of the timeline
         if (s.ok) out[i].ok++; else out[i].failed++;
     }
     return out;
