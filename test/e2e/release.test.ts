@@ -168,5 +168,10 @@ describe("releases end to end (real engine)", function () {
         expect(s.pulumiOk(["stack", "history", "--json"])).to.not.include(password);
         expect(JSON.stringify(s.outputs())).to.not.include(password);
         expect(s.deployctl(["history", "--json"]).stdout).to.not.include(password);
+        expect(s.transcript.length, "deployctl printed the engine's progress").to.be.greaterThan(10000);
+        expect(s.transcript, "every deployctl output of this suite").to.not.include(password);
+        const out = fs.mkdtempSync(path.join(s.backupDir, "records-"));
+        expect(s.deployctl(["record", "v1.0.0", "--out", out]).code).to.equal(0);
+        expect(fs.readFileSync(path.join(out, "v1.0.0.md"), "utf8")).to.not.include(password);
     });
 });

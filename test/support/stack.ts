@@ -52,8 +52,13 @@ export class TestStack {
         return cmd.stdout;
     }
 
+    /** Everything deployctl printed on this stack, for the secret checks. */
+    transcript = "";
+
     deployctl(args: string[], extraEnv: Record<string, string> = {}): Result {
-        return exec("node", [path.join(ROOT, "dist", "cli", "deployctl.js"), ...args, "--stack", this.name], { ...this.env, ...extraEnv }, "", ROOT);
+        const r = exec("node", [path.join(ROOT, "dist", "cli", "deployctl.js"), ...args, "--stack", this.name], { ...this.env, ...extraEnv }, "", ROOT);
+        this.transcript += r.stdout + r.stderr;
+        return r;
     }
 
     deployctlAsync(args: string[]): Promise<Result> {
