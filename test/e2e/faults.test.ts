@@ -4,10 +4,9 @@
 import { spawn } from "child_process";
 import { expect } from "chai";
 import * as fs from "fs";
-import * as net from "net";
 import * as path from "path";
 import { ReleaseRecord } from "../../components/record";
-import { columns, exec, freePort, health, pg, psql, Result, ref, releases, ROOT, schemaVersion, tmpDir } from "../support/infra";
+import { columns, exec, freePort, health, pg, psql, Result, ref, releases, ROOT, schemaVersion, stallServer, tmpDir } from "../support/infra";
 import { TestStack } from "../support/stack";
 
 describe("faults mid-deploy (real engine)", function () {
@@ -128,21 +127,15 @@ describe("faults mid-deploy (real engine)", function () {
     });
 
     it("the engine killed mid-update: the lock is reported, pulumi cancel clears it, the next up succeeds", async () => {
-        const sockets: net.Socket[] = [];
-        const stall = net.createServer(sock => { sockets.push(sock); });
-        await new Promise<void>(resolve => stall.listen(0, "127.0.0.1", resolve));
-        s.pulumiOk(["config", "set", "dbPort", String((stall.address() as net.AddressInfo).port)]);
+        const stall = await stallServer();
+        s.pulumiOk(["config", "set", "dbPort", String(stall.port)]);
         const r = rel["v1.0.0"];
         const child = spawn("node", [path.join(ROOT, "dist", "cli", "deployctl.js"), "deploy", "--stack", s.name, "--version", r.version,
             "--image", r.image, "--digest", r.digest, "--sha", r.gitSha, "--schema", "1"], { env: { ...process.env, ...s.env }, cwd: ROOT, detached: true, stdio: "ignore" });
-        const locks = path.join(s.backend, ".pulumi", "locks");
-        for (let i = 0; i < 100 && !(fs.existsSync(locks) && fs.readdirSync(locks, { recursive: true }).some(f => String(f).endsWith(".json"))); i++) {
-            await new Promise(res => setTimeout(res, 100));
-        }
+        await s.waitForLock();
         await new Promise(res => setTimeout(res, 1500)); // inside the backup step
         process.kill(-child.pid!, "SIGKILL");
         stall.close();
-        sockets.forEach(x => x.destroy());
         s.pulumiOk(["config", "set", "dbPort", pg().PGPORT]);
 
         const refusedRun = s.deploy("v1.1.0");

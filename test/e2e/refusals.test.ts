@@ -2,10 +2,9 @@
 // (stack config, stack history and the running container).
 import { expect } from "chai";
 import * as fs from "fs";
-import * as net from "net";
 import * as path from "path";
 import { ReleaseRecord } from "../../components/record";
-import { containerId, exec, health, Result, ROOT, releases, tmpDir, uniq } from "../support/infra";
+import { containerId, exec, health, Result, ROOT, releases, stallServer, tmpDir, uniq } from "../support/infra";
 import { TestStack } from "../support/stack";
 
 describe("deployctl refusals (real engine)", function () {
@@ -116,24 +115,17 @@ describe("deployctl refusals (real engine)", function () {
     });
 
     it("refuses while another update holds the stack's lock, and the stack works afterwards", async () => {
-        // A port that accepts connections and never answers: the other update's backup waits on it.
-        const sockets: net.Socket[] = [];
-        const stall = net.createServer(sock => { sockets.push(sock); });
-        await new Promise<void>(resolve => stall.listen(0, "127.0.0.1", resolve));
-        const stallPort = (stall.address() as net.AddressInfo).port;
-        s.pulumiOk(["config", "set", "dbPort", String(stallPort)]);
+        // The other update's backup waits on a port that accepts connections and never answers.
+        const stall = await stallServer();
+        s.pulumiOk(["config", "set", "dbPort", String(stall.port)]);
         const other = s.deployctlAsync(["deploy", "--version", "v1.0.0", "--image", rel["v1.0.0"].image, "--digest", rel["v1.0.0"].digest,
             "--sha", rel["v1.0.0"].gitSha, "--schema", "1"]);
         try {
-            const locks = path.join(s.backend, ".pulumi", "locks");
-            for (let i = 0; i < 100 && !(fs.existsSync(locks) && fs.readdirSync(locks, { recursive: true }).some(f => String(f).endsWith(".json"))); i++) {
-                await new Promise(r => setTimeout(r, 100));
-            }
+            await s.waitForLock();
             refused(() => s.deployctl(["rollback", "v1.0.0"]), /^deployctl: stack e2e-\S+ is locked by another update in progress/);
         } finally {
             const r = await other;
             stall.close();
-            sockets.forEach(x => x.destroy());
             expect(r.code, "the stalled update fails at its backup").to.not.equal(0);
             expect(r.stderr + r.stdout).to.include("is not reachable; nothing was changed");
         }

@@ -142,3 +142,14 @@ export function containerId(name: string): string {
 export function removeContainer(name: string): void {
     exec("docker", ["rm", "-f", name]);
 }
+
+/** A loopback port that accepts connections and never answers (to hold a step, e.g. a backup, in place). */
+export async function stallServer(): Promise<{ port: number; close: () => void }> {
+    const sockets: net.Socket[] = [];
+    const server = net.createServer(sock => { sockets.push(sock); });
+    await new Promise<void>(resolve => server.listen(0, "127.0.0.1", resolve));
+    return {
+        port: (server.address() as net.AddressInfo).port,
+        close: () => { server.close(); sockets.forEach(x => x.destroy()); },
+    };
+}

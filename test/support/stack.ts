@@ -106,6 +106,16 @@ export class TestStack {
         return files.map(f => fs.readFileSync(f, "utf8")).join("\n");
     }
 
+    /** Waits (up to 10 s) until an update holds the stack's lock in the file:// backend. */
+    async waitForLock(): Promise<void> {
+        const locks = path.join(this.backend, ".pulumi", "locks");
+        for (let i = 0; i < 100; i++) {
+            if (fs.existsSync(locks) && fs.readdirSync(locks, { recursive: true }).some(f => String(f).endsWith(".json"))) return;
+            await new Promise(r => setTimeout(r, 100));
+        }
+        throw new Error(`no lock appeared for stack ${this.name}`);
+    }
+
     cleanup(): void {
         this.pulumi(["destroy", "--yes", "--skip-preview"]);
         this.pulumi(["stack", "rm", "--yes", "--force"]);
