@@ -6,7 +6,8 @@
 #
 #   v1.0.0   migrations 001
 #   v1.1.0   migrations 001, 002 (adds items.note)
-#   v1.2.0   v1.1.0's binary with a broken migration 003 (for fault tests)
+#   v1.2.0   migrations 001, 002 and a broken 003 (for fault tests)
+#   v1.3.0   migrations 001, 002 and a slow 003 (for the killed-engine test)
 #
 # Prints one line per release: version, git SHA, schema version, repo@digest,
 # and writes them to .local/images.json. A version whose image is already in
@@ -32,33 +33,35 @@ GIT="$OUT/repo"
 g() { git -C "$GIT" -c user.name=release-bot -c user.email=release-bot@localhost -c commit.gpgsign=false -c tag.gpgsign=false "$@"; }
 [ -d "$GIT/.git" ] || { git init -q -b main "$GIT"; }
 
-declare -A MIGRATIONS=( [v1.0.0]="001" [v1.1.0]="001 002" [v1.2.0]="001 002 003" )
-declare -A SCHEMA=( [v1.0.0]=1 [v1.1.0]=2 [v1.2.0]=3 )
-declare -A APPVERSION=( [v1.0.0]=v1.0.0 [v1.1.0]=v1.1.0 [v1.2.0]=v1.2.0 )
+# Migration files per release, from test/fixtures/app/.
+declare -A MIGRATIONS=(
+  [v1.0.0]="migrations/001_*"
+  [v1.1.0]="migrations/001_* migrations/002_*"
+  [v1.2.0]="migrations/001_* migrations/002_* migrations-extra/003_broken.*"
+  [v1.3.0]="migrations/001_* migrations/002_* migrations-extra/003_slow_*"
+)
+declare -A SCHEMA=( [v1.0.0]=1 [v1.1.0]=2 [v1.2.0]=3 [v1.3.0]=3 )
 
 digest_in_registry() { # digest_in_registry DIGEST
   curl -fsS -o /dev/null -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
     "http://$REGISTRY/v2/acme/api/manifests/$1" 2>/dev/null
 }
 
-for v in v1.0.0 v1.1.0 v1.2.0; do
-  known=$(node -e "const i=require('$INDEX'); const r=i['$v']; if (r) console.log(r.digest)")
+# Images are rebuilt when the app's source, its migrations or this script change.
+source_hash=$( (cat "$0"; find "$SRC" -type f | sort | xargs cat) | sha256sum | cut -c1-16)
+
+for v in v1.0.0 v1.1.0 v1.2.0 v1.3.0; do
+  known=$(node -e "const i=require('$INDEX'); const r=i['$v']; if (r && r.sourceHash === '$source_hash') console.log(r.digest)")
   if [ -n "$known" ] && digest_in_registry "$known"; then
     continue
   fi
   ctx="$OUT/ctx-$v"
   rm -rf "$ctx"; mkdir -p "$ctx/migrations"
-  (cd "$SRC" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=${APPVERSION[$v]}" -o "$ctx/app" ./cmd/api \
+  (cd "$SRC" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=$v" -o "$ctx/app" ./cmd/api \
      && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$ctx/migrate" ./cmd/migrate) >"$OUT/build.log" 2>&1 \
      || die "go build of the test app failed (see $OUT/build.log)"
-  for n in ${MIGRATIONS[$v]}; do
-    if [ "$n" = 003 ]; then
-      # A migration that fails halfway: the first statement applies, the second is invalid SQL.
-      printf 'ALTER TABLE items ADD COLUMN broken_half text;\nALTER TABLE items ADD COLUMN oops nonexistent_type;\n' >"$ctx/migrations/003_broken.up.sql"
-      printf 'ALTER TABLE items DROP COLUMN IF EXISTS broken_half;\n' >"$ctx/migrations/003_broken.down.sql"
-    else
-      cp "$SRC"/migrations/${n}_*.sql "$ctx/migrations/"
-    fi
+  for pattern in ${MIGRATIONS[$v]}; do
+    cp "$SRC"/$pattern "$ctx/migrations/"
   done
   # Commit the release's content to the app repository and tag it (annotated).
   rm -rf "$GIT/migrations"; cp -r "$ctx/migrations" "$GIT/migrations"
@@ -83,7 +86,7 @@ DOCKERFILE
   [ -n "$digest" ] || die "no digest recorded for $REPO:$v after push"
   node -e "
     const fs = require('fs'); const i = JSON.parse(fs.readFileSync('$INDEX', 'utf8'));
-    i['$v'] = { version: '$v', gitSha: '$sha', image: '$REPO', digest: '$digest', schemaVersion: ${SCHEMA[$v]} };
+    i['$v'] = { version: '$v', gitSha: '$sha', image: '$REPO', digest: '$digest', schemaVersion: ${SCHEMA[$v]}, sourceHash: '$source_hash' };
     fs.writeFileSync('$INDEX', JSON.stringify(i, null, 2) + '\n');"
 done
 

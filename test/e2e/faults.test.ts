@@ -6,7 +6,7 @@ import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
 import { ReleaseRecord } from "../../components/record";
-import { columns, exec, freePort, health, pg, psql, Result, ref, releases, ROOT, schemaVersion, stallServer, tmpDir } from "../support/infra";
+import { columns, exec, freePort, health, pg, psql, Result, ref, releases, ROOT, schemaVersion, tmpDir } from "../support/infra";
 import { TestStack } from "../support/stack";
 
 describe("faults mid-deploy (real engine)", function () {
@@ -126,25 +126,32 @@ describe("faults mid-deploy (real engine)", function () {
         await recovers();
     });
 
-    it("the engine killed mid-update: the lock is reported, pulumi cancel clears it, the next up succeeds", async () => {
-        const stall = await stallServer();
-        s.pulumiOk(["config", "set", "dbPort", String(stall.port)]);
-        const r = rel["v1.0.0"];
+    it("the engine killed while migrations run: the lock is reported, pulumi cancel clears it, the next up finishes the release", async () => {
+        const r = rel["v1.3.0"]; // its migration 003 sleeps 8 s before adding items.priority
         const child = spawn("node", [path.join(ROOT, "dist", "cli", "deployctl.js"), "deploy", "--stack", s.name, "--version", r.version,
-            "--image", r.image, "--digest", r.digest, "--sha", r.gitSha, "--schema", "1"], { env: { ...process.env, ...s.env }, cwd: ROOT, detached: true, stdio: "ignore" });
-        await s.waitForLock();
-        await new Promise(res => setTimeout(res, 1500)); // inside the backup step
+            "--image", r.image, "--digest", r.digest, "--sha", r.gitSha, "--schema", String(r.schemaVersion)],
+        { env: { ...process.env, ...s.env }, cwd: ROOT, detached: true, stdio: "ignore" });
+        let migrating = false;
+        for (let i = 0; i < 300 && !migrating; i++) {
+            migrating = psql(`SELECT count(*) FROM pg_stat_activity WHERE datname = '${s.db}' AND query LIKE '%pg_sleep(8)%' AND pid <> pg_backend_pid()`, "postgres") !== "0";
+            if (!migrating) await new Promise(res => setTimeout(res, 100));
+        }
+        expect(migrating, "the migration was running when the engine was killed").to.equal(true);
         process.kill(-child.pid!, "SIGKILL");
-        stall.close();
-        s.pulumiOk(["config", "set", "dbPort", pg().PGPORT]);
-
-        const refusedRun = s.deploy("v1.1.0");
-        expect(refusedRun.code).to.equal(2);
-        expect(refusedRun.stderr).to.include("is locked by another update in progress");
         await preserved();
 
+        const refusedRun = s.deploy("v1.3.0");
+        expect(refusedRun.code).to.equal(2);
+        expect(refusedRun.stderr).to.include("is locked by another update in progress");
+
         s.pulumiOk(["cancel", "--yes"]);
-        await recovers();
+        const again = s.deploy("v1.3.0");
+        expect(again.code, `${again.stdout}\n${again.stderr}`).to.equal(0);
+        expect((await health(s.port))?.body.version).to.equal("v1.3.0");
+        expect(schemaVersion(s.db)).to.equal(3);
+        expect(psql("SELECT dirty FROM schema_migrations", s.db)).to.equal("f");
+        expect(columns("items", s.db)).to.include("priority");
+        await recovers(); // and back to v1.1.0 for the cases after this one
     });
 
     it("restore drill: a dump restored into a scratch database matches the source's row counts", () => {
