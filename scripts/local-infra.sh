@@ -80,7 +80,7 @@ docker_up() {
 }
 
 registry_up() {
-  if curl -fsS "http://127.0.0.1:$REGISTRY_PORT/v2/" >/dev/null 2>&1; then say "registry: using the one already answering on 127.0.0.1:$REGISTRY_PORT"; return; fi
+  if curl -fsS --max-time 2 "http://127.0.0.1:$REGISTRY_PORT/v2/" >/dev/null 2>&1; then say "registry: using the one already answering on 127.0.0.1:$REGISTRY_PORT"; return; fi
   port_busy "$REGISTRY_PORT" && die "port 127.0.0.1:$REGISTRY_PORT is in use by something that is not a registry; stop it or set REGISTRY_PORT"
   apt_install docker-registry curl
   mkdir -p "$STATE/registry"
@@ -100,7 +100,7 @@ YML
   docker-registry serve "$RUN/registry.yml" >"$LOG/registry.log" 2>&1 &
   echo $! >"$RUN/registry.pid"
   STARTED+=(registry)
-  wait_for 30 registry curl -fsS "http://127.0.0.1:$REGISTRY_PORT/v2/" || die "registry did not start or answer within 30s (see $LOG/registry.log)"
+  wait_for 30 registry curl -fsS --max-time 2 "http://127.0.0.1:$REGISTRY_PORT/v2/" || die "registry did not start or answer within 30s (see $LOG/registry.log)"
 }
 
 pg_up() {
@@ -163,7 +163,7 @@ ENV
 status() {
   local rc=0
   if docker info >/dev/null 2>&1; then echo "docker    up    $(docker version -f '{{.Server.Version}}' 2>/dev/null)"; else echo "docker    down"; rc=1; fi
-  if curl -fsS "http://127.0.0.1:$REGISTRY_PORT/v2/" >/dev/null 2>&1; then echo "registry  up    127.0.0.1:$REGISTRY_PORT"; else echo "registry  down  127.0.0.1:$REGISTRY_PORT"; rc=1; fi
+  if curl -fsS --max-time 2 "http://127.0.0.1:$REGISTRY_PORT/v2/" >/dev/null 2>&1; then echo "registry  up    127.0.0.1:$REGISTRY_PORT"; else echo "registry  down  127.0.0.1:$REGISTRY_PORT"; rc=1; fi
   if command -v pg_isready >/dev/null && pg_isready -q -h 127.0.0.1 -p "$PG_PORT"; then echo "postgres  up    127.0.0.1:$PG_PORT db=$PG_DB user=$PG_USER (password in $STATE/pg/app-password)"; else echo "postgres  down  127.0.0.1:$PG_PORT"; rc=1; fi
   return $rc
 }
