@@ -4,12 +4,11 @@ import { Stack } from "@pulumi/pulumi/automation";
 import autocannon from "autocannon";
 import { spawn } from "child_process";
 import * as fs from "fs";
-import * as http from "http";
 import * as path from "path";
 import { parseArgs } from "util";
 import { openStack } from "../cli/workspace";
 import { buckets, longestGap, Sample, summarize, Summary } from "./stats";
-import { exec, freePort, pg, psql, ref, releases, ROOT, tmpDir, uniq } from "../test/support/infra";
+import { exec, freePort, health, pg, psql, ref, releases, ROOT, tmpDir, uniq } from "../test/support/infra";
 import { TestStack } from "../test/support/stack";
 
 const { values: args } = parseArgs({ options: { runs: { type: "string" }, "db-gib": { type: "string" }, out: { type: "string" } } });
@@ -29,20 +28,12 @@ function must(r: { code: number; stdout: string; stderr: string }, what: string)
     if (r.code !== 0) throw new Error(`${what} failed:\n${r.stdout.slice(-2000)}\n${r.stderr.slice(-2000)}`);
     return r;
 }
-function healthy(port: number): Promise<boolean> {
-    return new Promise(resolve => {
-        const req = http.get({ host: "127.0.0.1", port, path: "/health", agent: false, timeout: 1000 }, res => { res.resume(); resolve(res.statusCode === 200); });
-        req.on("error", () => resolve(false));
-        req.on("timeout", () => { req.destroy(); resolve(false); });
-    });
-}
-
 /** The swap an operator does by hand: pull by digest, stop and remove the old container, run the new one, wait for /health. */
 async function rawSwap(name: string, port: number, image: string): Promise<void> {
     must(exec("docker", ["pull", "-q", image]), "docker pull");
     exec("docker", ["rm", "-f", name]);
     must(exec("docker", ["run", "-d", "--name", name, "--network", "host", "-e", `PORT=${port}`, "--restart", "unless-stopped", image]), "docker run");
-    for (let i = 0; i < 3000 && !(await healthy(port)); i++) await new Promise(r => setTimeout(r, 10));
+    for (let i = 0; i < 3000 && (await health(port))?.status !== 200; i++) await new Promise(r => setTimeout(r, 10));
 }
 
 function pgbenchBin(): string {
