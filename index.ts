@@ -2,31 +2,46 @@
 // → deploy by digest → smoke test → release record (the stack outputs).
 import * as pulumi from "@pulumi/pulumi";
 import { AppService } from "./components/appService";
-import { parseDeployConfig, PROJECT, imageRef, releaseIdentity } from "./components/config";
+import { ConfigError, parseDeployConfig, PROJECT, imageRef, releaseIdentity } from "./components/config";
 import { DatabaseBackup } from "./components/databaseBackup";
 import { DatabaseRestore } from "./components/databaseRestore";
 import { Migrations, databaseUrl } from "./components/migrations";
 import { OffsiteCopy } from "./components/offsiteCopy";
 import { ReleaseRecord } from "./components/record";
+import { showRange } from "./components/schema";
 import { SmokeTest } from "./components/smokeTest";
 
 const project = new pulumi.Config(PROJECT);
-const { release, settings: s } = parseDeployConfig(
-    { get: (ns, key) => new pulumi.Config(ns).get(key) },
-    project.getObject<unknown>("appEnv"),
-);
+const { release, settings: s } = (() => {
+    try {
+        return parseDeployConfig(
+            { get: (ns, key) => new pulumi.Config(ns).get(key) },
+            project.getObject<unknown>("appEnv"),
+            project.getObject<unknown>("criticalEndpoints"),
+        );
+    } catch (err) {
+        // A clean error: one line per bad key, no stack trace, before any resource changes.
+        if (err instanceof ConfigError) throw new pulumi.RunError(err.message);
+        throw err;
+    }
+})();
 const password = project.getSecret("dbPassword");
 if (password === undefined) {
-    throw new Error(`${PROJECT}:dbPassword is not set: run pulumi config set --secret dbPassword <password>`);
+    throw new pulumi.RunError(`${PROJECT}:dbPassword is not set: run pulumi config set --secret dbPassword <password>`);
 }
 const db = { host: s.dbHost, port: s.dbPort, database: s.dbName, user: s.dbUser, password };
 const identity = releaseIdentity(release);
 const ref = imageRef(release);
 
+// Before a restore, the backup is the safety dump of the data about to be discarded,
+// named after the release whose data it holds, never pre_release_*.
+const restoring = s.dbMode === "restore";
 const backup = new DatabaseBackup("backup", {
-    db, backupDir: s.backupDir, version: release.version, triggers: identity,
-    verify: s.backupVerify, retain: s.backupRetain,
+    db, backupDir: s.backupDir, triggers: identity, verify: s.backupVerify, retain: s.backupRetain,
+    kind: restoring ? "safety_before_restore" : "pre_release",
+    version: restoring ? s.replacesVersion : release.version,
 });
+const databaseUrlSecret = password.apply(p => databaseUrl(db, p));
 
 const restore = s.dbMode === "restore"
     ? new DatabaseRestore("restore", { db, dump: s.restoreDump, sha256: s.restoreDumpSha256 }, { dependsOn: [backup] })
@@ -34,8 +49,10 @@ const restore = s.dbMode === "restore"
 
 const migrations = new Migrations("migrations", {
     imageRef: ref, migrateCommand: s.migrateCommand, targetVersion: release.schemaVersion,
+    range: release.schemaRange, migrationsDir: s.migrationsDir, requireDown: s.requireDownMigrations,
+    stack: pulumi.getStack(),
     dbMode: s.dbMode, downImage: s.downImage, dockerHost: s.dockerHost,
-    databaseUrl: password.apply(p => databaseUrl(db, p)),
+    databaseUrl: databaseUrlSecret,
     triggers: [...identity, s.dbMode, s.downImage],
 }, { dependsOn: restore ? [backup, restore] : [backup] });
 
@@ -43,11 +60,14 @@ const app = new AppService("app", {
     imageRef: ref, name: s.appName, port: s.appPort, appHost: s.appHost,
     healthPath: s.healthPath, healthTimeoutSeconds: s.smokeRetries * s.smokeTimeoutSeconds,
     labels: { version: release.version, gitSha: release.gitSha, digest: release.imageDigest },
-    env: s.appEnv, dockerHost: s.dockerHost, driver: s.appDriver, triggers: identity,
+    env: s.appDatabaseEnv ? { ...s.appEnv, [s.appDatabaseEnv]: pulumi.secret(databaseUrlSecret) } : s.appEnv,
+    dockerHost: s.dockerHost, driver: s.appDriver, triggers: identity,
 }, { dependsOn: [migrations] });
 
 const smoke = new SmokeTest("smoke", {
-    url: `http://${s.appHost}:${s.appPort}${s.healthPath}`, expectVersion: release.version,
+    baseUrl: `http://${s.appHost.includes(":") ? `[${s.appHost}]` : s.appHost}:${s.appPort}`, healthPath: s.healthPath,
+    expectVersion: release.version, critical: s.criticalEndpoints, range: release.schemaRange,
+    db, schemaTable: s.schemaTable, container: s.appName, dockerHost: s.dockerHost,
     retries: s.smokeRetries, timeoutSeconds: s.smokeTimeoutSeconds,
     triggers: pulumi.all([app.containerId]).apply(([id]) => [...identity, id]),
 }, { dependsOn: [app] });
@@ -56,8 +76,8 @@ const offsite = s.offsiteEnabled
     ? new OffsiteCopy("offsite", { dumpPath: backup.path, sha256: backup.sha256 }, { dependsOn: [backup] })
     : undefined;
 
-const record: pulumi.Output<ReleaseRecord> = pulumi.all([backup.path, backup.sha256, backup.bytes, app.startedAt, smoke.report])
-    .apply(([path, sha256, bytes, startedAt]) => ({
+const record: pulumi.Output<ReleaseRecord> = pulumi.all([backup.path, backup.sha256, backup.bytes, app.startedAt, smoke.liveSchema, smoke.dirty])
+    .apply(([path, sha256, bytes, startedAt, liveSchema, dirty]) => ({
         version: release.version,
         gitSha: release.gitSha,
         gitTag: release.version,
@@ -65,8 +85,11 @@ const record: pulumi.Output<ReleaseRecord> = pulumi.all([backup.path, backup.sha
         imageRef: ref,
         imageDigest: release.imageDigest,
         schemaVersion: release.schemaVersion,
+        schemaRange: showRange(release.schemaRange),
+        liveSchema: { version: liveSchema, dirty },
         notes: release.notes,
-        backup: { path, sha256, bytes },
+        backup: { path, sha256, bytes, kind: backup.kind },
+        ...(restoring ? { restoredDump: { path: s.restoreDump, sha256: s.restoreDumpSha256 } } : {}),
         deployedAt: startedAt,
         kind: s.kind,
         replacesVersion: s.replacesVersion,
@@ -78,6 +101,9 @@ export const gitSha = release.gitSha;
 export const image = ref;
 export const imageDigest = release.imageDigest;
 export const schemaVersion = release.schemaVersion;
+export const schema = pulumi.all([smoke.liveSchema, smoke.dirty]).apply(([live, dirty]) => ({
+    target: release.schemaVersion, range: showRange(release.schemaRange), live, dirty,
+}));
 export const kind = s.kind;
 export const replacesVersion = s.replacesVersion;
 export const releaseRecord = record;

@@ -1,31 +1,39 @@
 #!/usr/bin/env node
 // deployctl: deploy, roll back and read the release record, on the Pulumi Automation API.
 import { ConfigMap, Stack } from "@pulumi/pulumi/automation";
-import { execFile } from "child_process";
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import * as readline from "readline";
 import { parseArgs } from "util";
-import { checkReleaseValue, DEFAULTS, PROJECT, RELEASE_KEYS, RELEASE_NS } from "../components/config";
+import { checkReleaseValue, DEFAULTS, OPTIONAL_RELEASE_KEYS, PROJECT, RELEASE_KEYS, RELEASE_NS, rangeProblems } from "../components/config";
+import {
+    deployRangeProblem, dirtyProblem, inRange, keepRollbackProblem, LiveSchema, missingDownsFor, rangeOf, showRange,
+} from "../components/schema";
+import { schemaOutputsByStart, showLive } from "./checkpoints";
+import { causeOf } from "./failure";
+import { imageMigrationFiles, migrationRunning, readLiveSchema, run, servingVersion, stackSettings, StackSettings } from "./live";
 import { ReleaseRecord, renderReleaseMarkdown } from "../components/record";
 import { decide } from "./decide";
 import { COUNT_ROWS_SQL, compareCounts, countsTable, parseCounts } from "./drill";
 import {
-    currentRelease, historyRows, historyTable, RefusedError, releaseConfigOf, selectRollbackTarget, UpdateLike,
+    currentRelease, HistoryRow, historyRows, historyTable, RefusedError, releaseConfigOf, selectRollbackTarget, UpdateLike,
 } from "./history";
 import { openStack, ROOT, stackConfigFile } from "./workspace";
+import { databaseUrl } from "../components/migrations";
 
 const USAGE = `usage:
-  deployctl deploy   --stack S [--version vX.Y.Z --image REPO --digest sha256:... --sha GIT_SHA --schema N --notes TEXT] [--preview]
-  deployctl rollback <vX.Y.Z|previous> --stack S [--db keep|down|restore] [--yes] [--preview]
+  deployctl deploy   --stack S [--version vX.Y.Z --image REPO --digest sha256:... --sha GIT_SHA --schema N
+                     --schema-min N --schema-max N --notes TEXT] [--atomic] [--preview]
+  deployctl rollback <vX.Y.Z|previous> --stack S [--db keep|down|restore] [--atomic] [--yes] [--preview]
+  deployctl force-schema <N> --stack S --yes
   deployctl history  --stack S [--json]
   deployctl record   <vX.Y.Z> --stack S [--out DIR]
   deployctl restore  --stack S --dump FILE [--into SCRATCH_DB] [--keep]
   deployctl decide   --impacting-customers yes|no --config-fix yes|no [--patch-minutes N] [--regression-in-prior yes|no]`;
 
 /** The rollback-bookkeeping keys a deploy resets to their defaults. */
-const ROLLBACK_KEYS = ["kind", "replacesVersion", "dbMode", "downImage", "restoreDump", "restoreDumpSha256"];
+const ROLLBACK_KEYS = ["kind", "replacesVersion", "dbMode", "downImage", "restoreDump", "restoreDumpSha256", "atomicRecoveryOf"];
 
 class UsageError extends Error {}
 
@@ -44,15 +52,6 @@ function yesNo(flag: string, v: string | undefined, required: boolean): boolean 
     }
     if (v !== "yes" && v !== "no") throw new UsageError(`--${flag} ${JSON.stringify(v)} is invalid: must be yes or no`);
     return v === "yes";
-}
-
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; out: string }> {
-    return new Promise(resolve => {
-        execFile(cmd, args, { env, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-            const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
-            resolve({ code, out: `${stdout}${stderr}`.trim() });
-        });
-    });
 }
 
 function sha256File(file: string): string {
@@ -100,12 +99,21 @@ class ConfigSnapshot {
     }
 }
 
+/** An update that failed: the engine's text, and whether any resource had started to change. */
+class UpdateFailed extends Error {
+    constructor(readonly text: string, readonly changed: boolean) {
+        super(causeOf(text));
+    }
+}
+
 /** Runs `up` (or a preview), streaming the engine's output. Restores config if the engine changed nothing. */
 async function apply(stack: Stack, snapshot: ConfigSnapshot, previewOnly: boolean, message: string): Promise<void> {
     const stream = (out: string) => process.stdout.write(out);
     if (previewOnly) {
         try {
             await stack.preview({ onOutput: stream, color: "never", diff: false, message });
+        } catch (err) {
+            throw new Error(causeOf(String((err as Error).message ?? err)));
         } finally {
             snapshot.restore();
         }
@@ -125,9 +133,98 @@ async function apply(stack: Stack, snapshot: ConfigSnapshot, previewOnly: boolea
         if (/currently locked|locked by/i.test(text)) {
             throw new RefusedError(`stack ${stack.name} is locked by another update in progress; nothing was changed (if that update was killed: pulumi cancel --stack ${stack.name} --yes)`);
         }
-        const first = text.split("\n").map(l => l.trim()).find(l => /^error:/.test(l)) ?? "the update failed";
-        throw new Error(`${first.replace(/^error:\s*/, "")}${changed ? " (the update had started; see the output above and `deployctl history`)" : " (nothing was changed)"}`);
+        throw new UpdateFailed(text, changed);
     }
+}
+
+/** What a deploy or rollback knows before it starts, for the account after a failure. */
+interface Attempt {
+    stack: Stack;
+    settings: StackSettings;
+    snapshot: ConfigSnapshot;
+    /** "deploy" or "rollback". */
+    what: string;
+    /** The release being put in place. */
+    version: string;
+    /** Its image, repo@digest. */
+    imageRef: string;
+    /** The release serving before the update, and its recorded config. */
+    before?: { version: string; release: Record<string, string> };
+    atomic: boolean;
+}
+
+/**
+ * After a failed update, makes the stack's config describe what actually runs
+ * and says so in one line:
+ * - nothing switched: the config goes back to the release that still serves;
+ * - the new release switched and --atomic: the previous release is put back
+ *   by a new, recorded rollback (app only when the live schema is inside its
+ *   range, else down migrations from the failed release's image);
+ * - the new release switched without --atomic: it serves, and the line says
+ *   how to go back.
+ */
+async function account(a: Attempt, failure: UpdateFailed): Promise<never> {
+    const cause = failure.message;
+    const serving = await servingVersion(a.settings);
+    const name = a.stack.name;
+    if (serving === a.version && a.before && a.before.version !== a.version) {
+        if (!a.atomic) {
+            throw new Error(`${a.what} of ${a.version} failed: ${cause}; ${a.version} serves (it switched before the failure); to go back: deployctl rollback ${a.before.version} --stack ${name}`);
+        }
+        console.log(`deployctl: ${a.what} of ${a.version} failed after it switched (${cause}); atomic: putting ${a.before.version} back`);
+        a.snapshot.restore();
+        const live = await readLiveSchema(a.settings).catch(() => undefined);
+        const range = rangeOf(a.before.release.schemaMin, a.before.release.schemaMax);
+        const down = live !== undefined && !inRange(live.version, range);
+        const next: ConfigMap = {};
+        for (const key of RELEASE_KEYS) if (a.before.release[key] !== undefined) next[ns(key)] = { value: a.before.release[key] };
+        await a.stack.setAllConfig({
+            ...next,
+            [pj("kind")]: { value: "rollback" }, [pj("replacesVersion")]: { value: a.version },
+            [pj("dbMode")]: { value: down ? "down" : "keep" }, [pj("atomicRecoveryOf")]: { value: a.version },
+            ...(down ? { [pj("downImage")]: { value: a.imageRef } } : {}),
+        });
+        const stale = [pj("restoreDump"), pj("restoreDumpSha256"), ...(down ? [] : [pj("downImage")])];
+        await a.stack.removeAllConfig(stale);
+        try {
+            await a.stack.up({ onOutput: (o: string) => process.stdout.write(o), color: "never", message: `rollback to ${a.before.version} from ${a.version} (atomic recovery)` });
+        } catch (err) {
+            const again = await servingVersion(a.settings);
+            throw new Error(`${a.what} of ${a.version} failed: ${cause}; atomic recovery to ${a.before.version} failed too: ${causeOf(String((err as Error).message ?? err))}; ${again ?? "no release"} serves`);
+        }
+        throw new Error(`${a.what} of ${a.version} failed: ${cause}; atomic: ${a.before.version} was put back${down ? " with down migrations" : ""} and serves again (recorded as a rollback)`);
+    }
+    if (serving !== a.version) a.snapshot.restore();
+    throw new Error(`${a.what} of ${a.version} failed: ${cause}; ${serving === a.version ? `${a.version} serves` : `nothing switched: ${serving ?? "no release"} still serves`}`);
+}
+
+/** Runs the update of an attempt, accounting for a failure. */
+async function applyAttempt(a: Attempt, previewOnly: boolean, message: string): Promise<void> {
+    try {
+        await apply(a.stack, a.snapshot, previewOnly, message);
+    } catch (err) {
+        if (err instanceof UpdateFailed) await account(a, err);
+        throw err;
+    }
+}
+
+/** The live schema, refusing a dirty one with the exact recovery. */
+async function cleanLiveSchema(stack: Stack, settings: StackSettings, serving: string | undefined): Promise<LiveSchema> {
+    let live: LiveSchema;
+    try {
+        live = await readLiveSchema(settings);
+    } catch (err) {
+        throw new RefusedError(`${(err as Error).message}; nothing was changed`);
+    }
+    // A schema marked dirty by a migration that is still running (say, from an update whose engine was
+    // killed) is waited for, as the migration tool's own `version` does, not reported as a failure.
+    for (let waited = 0; live.dirty && waited < 600 && await migrationRunning(settings); waited++) {
+        if (waited === 0) console.log(`deployctl: a migration is still running on schema ${live.version}; waiting for it to finish`);
+        await new Promise(r => setTimeout(r, 1000));
+        live = await readLiveSchema(settings);
+    }
+    if (live.dirty) throw new RefusedError(dirtyProblem(live, stack.name, serving));
+    return live;
 }
 
 async function history(stack: Stack): Promise<UpdateLike[]> {
@@ -141,27 +238,58 @@ async function cmdDeploy(v: Record<string, string | boolean | undefined>): Promi
         version: v.version as string | undefined, image: v.image as string | undefined,
         imageDigest: v.digest as string | undefined, gitSha: v.sha as string | undefined,
         schemaVersion: v.schema as string | undefined, notes: v.notes as string | undefined,
+        schemaMin: v["schema-min"] as string | undefined, schemaMax: v["schema-max"] as string | undefined,
     };
-    const flagName: Record<string, string> = { imageDigest: "digest", gitSha: "sha", schemaVersion: "schema" };
+    const flagName: Record<string, string> = { imageDigest: "digest", gitSha: "sha", schemaVersion: "schema", schemaMin: "schema-min", schemaMax: "schema-max" };
+    // A new version takes its range from the flags only: a range is part of the release, never inherited.
+    const newVersion = flags.version !== undefined && flags.version !== current[ns("version")]?.value;
     const next: ConfigMap = {};
+    const values: Record<string, string | undefined> = {};
     for (const key of RELEASE_KEYS) {
-        const value = flags[key] ?? current[ns(key)]?.value;
-        if (key === "notes") {
-            if (value !== undefined) next[ns(key)] = { value };
+        const inherited = newVersion && (key === "schemaMin" || key === "schemaMax" || key === "notes") ? undefined : current[ns(key)]?.value;
+        const value = flags[key] ?? inherited;
+        if (OPTIONAL_RELEASE_KEYS.includes(key)) {
+            if (value !== undefined && value !== "") {
+                const problem = key === "notes" ? undefined : checkReleaseValue(key, value);
+                if (problem) throw new UsageError(problem.replace(ns(key), flags[key] !== undefined ? `--${flagName[key] ?? key}` : ns(key)));
+                next[ns(key)] = { value };
+                values[key] = value;
+            }
             continue;
         }
         if (value === undefined || value === "") throw new UsageError(`--${flagName[key] ?? key} is required: the stack has no ${ns(key)} yet`);
         const problem = checkReleaseValue(key, value);
         if (problem) throw new UsageError(problem.replace(ns(key), flags[key] !== undefined ? `--${flagName[key] ?? key}` : ns(key)));
         next[ns(key)] = { value };
+        values[key] = value;
     }
+    const rangeProblem = rangeProblems(values)[0];
+    if (rangeProblem) throw new UsageError(rangeProblem);
     checkNotLocked(stack.name);
+    const settings = await stackSettings(stack, current);
+    const version = next[ns("version")].value;
+    const ref = `${next[ns("image")].value}@${next[ns("imageDigest")].value}`;
+    const updates = await history(stack);
+    const last = currentRelease(updates);
+    const serving = await servingVersion(settings);
+    const live = await cleanLiveSchema(stack, settings, serving);
+    const problem = deployRangeProblem({ version, schemaVersion: Number(values.schemaVersion), range: rangeOf(values.schemaMin, values.schemaMax) }, live);
+    if (problem) throw new RefusedError(problem);
+
     const snapshot = new ConfigSnapshot(stackConfigFile(stack.name));
     await stack.setAllConfig(next);
-    await stack.removeAllConfig(ROLLBACK_KEYS.map(pj));
-    console.log(`deployctl: deploying ${next[ns("version")].value} (${next[ns("image")].value}@${next[ns("imageDigest")].value}) to ${stack.name}`);
-    await apply(stack, snapshot, v.preview === true, `deploy ${next[ns("version")].value}`);
-    if (v.preview !== true) console.log(`deployctl: ${stack.name} runs ${next[ns("version")].value}`);
+    await stack.removeAllConfig([...ROLLBACK_KEYS.map(pj), ...OPTIONAL_RELEASE_KEYS.filter(k => next[ns(k)] === undefined).map(ns)]);
+    console.log(`deployctl: deploying ${version} (${ref}) to ${stack.name}; database at schema ${live.version}, ${version} runs on ${showRange(rangeOf(values.schemaMin, values.schemaMax))}`);
+    const before = last && serving === last.version ? { version: last.version, release: releaseConfigOf(updates, last.update) } : undefined;
+    await applyAttempt({
+        stack, settings, snapshot, what: "deploy", version, imageRef: ref, before, atomic: atomicOf(v, settings),
+    }, v.preview === true, `deploy ${version}`);
+    if (v.preview !== true) console.log(`deployctl: ${stack.name} runs ${version}`);
+}
+
+/** --atomic, or the stack's atomic setting. */
+function atomicOf(v: Record<string, string | boolean | undefined>, settings: StackSettings): boolean {
+    return v.atomic === true || settings.get("atomic") === "true";
 }
 
 async function cmdRollback(target: string | undefined, v: Record<string, string | boolean | undefined>): Promise<void> {
@@ -173,30 +301,56 @@ async function cmdRollback(target: string | undefined, v: Record<string, string 
     if (!["keep", "down", "restore"].includes(mode)) throw new UsageError(`--db ${JSON.stringify(mode)} is invalid: must be keep, down or restore`);
     const stack = await openStack(requireStack(v));
     const updates = await history(stack);
-    const chosen = selectRollbackTarget(updates, target);
+    const cfg = await stack.getAllConfig();
+    const settings = await stackSettings(stack, cfg);
+    const serving = await servingVersion(settings);
+    const chosen = selectRollbackTarget(updates, target, serving);
     const current = currentRelease(updates)!;
+    // What is rolled back from: the release that serves (after a failed switch, the one that switched).
+    const fromRow = serving !== undefined && serving !== current.version
+        ? historyRows(updates).find(r => r.operation === "update" && r.version === serving) ?? current
+        : current;
+    const from = { version: fromRow.version, image: fromRow.image, imageDigest: fromRow.imageDigest };
     const rel = releaseConfigOf(updates, chosen.update);
     checkNotLocked(stack.name);
 
-    const cfg = await stack.getAllConfig();
-    const dockerHost = cfg[pj("dockerHost")]?.value;
+    const dockerHost = settings.get("dockerHost");
     const ref = `${rel.image}@${rel.imageDigest}`;
     const pull = await run("docker", ["pull", "-q", ref], { ...process.env, ...(dockerHost ? { DOCKER_HOST: dockerHost } : {}) });
     if (pull.code !== 0) {
         throw new RefusedError(`${chosen.version}'s image ${ref} cannot be pulled (${pull.out.split("\n").pop()}); nothing was changed`);
     }
+    const live = await cleanLiveSchema(stack, settings, serving);
+    const targetInfo = { version: chosen.version, schemaVersion: Number(rel.schemaVersion), range: rangeOf(rel.schemaMin, rel.schemaMax) };
+    if (mode === "keep") {
+        const problem = keepRollbackProblem(targetInfo, live, from);
+        if (problem) throw new RefusedError(problem);
+    }
+    if (mode === "down" && live.version > targetInfo.schemaVersion) {
+        const downRef = `${from.image}@${from.imageDigest}`;
+        let files: string[];
+        try {
+            files = await imageMigrationFiles(settings, downRef);
+        } catch (err) {
+            throw new RefusedError(`${(err as Error).message}; nothing was changed`);
+        }
+        const missing = missingDownsFor(files, live.version, targetInfo.schemaVersion);
+        if (missing.length > 0) {
+            throw new RefusedError(`--db down from schema ${live.version} to ${targetInfo.schemaVersion} needs the down files of migrations ${missing.join(", ")}, which ${from.version}'s image ${downRef} does not carry; nothing was changed. Use --db restore to restore the dump taken before ${from.version}`);
+        }
+    }
 
     const extra: ConfigMap = {
         [pj("kind")]: { value: "rollback" },
-        [pj("replacesVersion")]: { value: current.version },
+        [pj("replacesVersion")]: { value: from.version },
         [pj("dbMode")]: { value: mode },
     };
-    const remove = [pj("downImage"), pj("restoreDump"), pj("restoreDumpSha256")];
+    const remove = [pj("downImage"), pj("restoreDump"), pj("restoreDumpSha256"), pj("atomicRecoveryOf")];
     if (mode === "down") {
-        extra[pj("downImage")] = { value: `${current.image}@${current.imageDigest}` };
+        extra[pj("downImage")] = { value: `${from.image}@${from.imageDigest}` };
     }
     if (mode === "restore") {
-        const previous = selectRollbackTarget(updates, "previous");
+        const previous = selectRollbackTarget(updates, "previous", serving);
         if (previous.version !== chosen.version) {
             throw new RefusedError(`--db restore rolls back only to the release just before ${current.version} (${previous.version}), whose pre-release dump it restores; use --db keep or down for ${chosen.version}`);
         }
@@ -204,6 +358,9 @@ async function cmdRollback(target: string | undefined, v: Record<string, string 
         const record = outputs.releaseRecord?.value as ReleaseRecord | undefined;
         if (!record || record.version !== current.version) {
             throw new RefusedError(`the stack outputs do not hold ${current.version}'s release record, so its pre-release dump is unknown; nothing was changed`);
+        }
+        if (record.backup.kind === "safety_before_restore") {
+            throw new RefusedError(`${current.version} was itself put in place by a restore, so its record holds a safety dump, not a pre-release dump; nothing was changed. Use --db keep or down`);
         }
         const dump = record.backup.path;
         if (!fs.existsSync(dump)) throw new RefusedError(`restore dump ${dump} does not exist; nothing was changed`);
@@ -227,16 +384,40 @@ async function cmdRollback(target: string | undefined, v: Record<string, string 
     for (const key of RELEASE_KEYS) if (rel[key] !== undefined) next[ns(key)] = { value: rel[key] };
     await stack.setAllConfig({ ...next, ...extra });
     const toRemove = remove.filter(k => !(k in extra));
-    if (rel.notes === undefined) toRemove.push(ns("notes"));
+    for (const k of OPTIONAL_RELEASE_KEYS) if (rel[k] === undefined) toRemove.push(ns(k));
     if (toRemove.length > 0) await stack.removeAllConfig(toRemove);
-    console.log(`deployctl: rolling back ${stack.name} from ${current.version} to ${chosen.version} (update #${chosen.update}, ${ref}), database: ${mode}`);
-    await apply(stack, snapshot, v.preview === true, `rollback to ${chosen.version} from ${current.version} (db ${mode})`);
-    if (v.preview !== true) console.log(`deployctl: ${stack.name} runs ${chosen.version} again (rolled back from ${current.version})`);
+    console.log(`deployctl: rolling back ${stack.name} from ${from.version} to ${chosen.version} (update #${chosen.update}, ${ref}), database: ${mode}, live schema ${live.version}, ${chosen.version} runs on ${showRange(targetInfo.range)}`);
+    const before = serving === from.version ? { version: from.version, release: releaseConfigOf(updates, fromRow.update) } : undefined;
+    await applyAttempt({
+        stack, settings, snapshot, what: "rollback", version: chosen.version, imageRef: ref, before, atomic: atomicOf(v, settings),
+    }, v.preview === true, `rollback to ${chosen.version} from ${from.version} (db ${mode})`);
+    if (v.preview !== true) console.log(`deployctl: ${stack.name} runs ${chosen.version} again (rolled back from ${from.version})`);
+}
+
+/**
+ * History rows with the live schema after each update: from the outputs
+ * recorded with each successful update, and for the newest update (which may
+ * have failed halfway) from the database itself.
+ */
+async function historyWithLive(stack: Stack): Promise<HistoryRow[]> {
+    const updates = await history(stack);
+    const rows = historyRows(updates);
+    const recorded = schemaOutputsByStart(process.env.PULUMI_BACKEND_URL, PROJECT, stack.name);
+    for (const r of rows) {
+        const o = recorded.get(Math.floor(new Date(r.time).getTime() / 1000));
+        if (o && r.result === "succeeded") r.liveSchema = showLive(o);
+    }
+    const newest = rows.find(r => r.operation === "update");
+    if (newest) {
+        const live = await readLiveSchema(await stackSettings(stack)).catch(() => undefined);
+        if (live) newest.liveSchema = `${showLive(live)} (now)`;
+    }
+    return rows;
 }
 
 async function cmdHistory(v: Record<string, string | boolean | undefined>): Promise<void> {
     const stack = await openStack(requireStack(v));
-    const rows = historyRows(await history(stack));
+    const rows = await historyWithLive(stack);
     if (v.json === true) console.log(JSON.stringify(rows, null, 2));
     else console.log(historyTable(rows));
 }
@@ -249,11 +430,11 @@ async function cmdRecord(version: string | undefined, v: Record<string, string |
     if (!record || record.version !== version) {
         throw new RefusedError(`${version} is not the release running on ${stack.name} (${record?.version ?? "none"}); deploy or roll back to it first`);
     }
-    const rows = historyRows(await history(stack)).filter(r => r.version === version && r.operation === "update");
+    const rows = (await historyWithLive(stack)).filter(r => r.version === version && r.operation === "update");
     const dir = (v.out as string | undefined) ?? path.join(ROOT, "releases");
     fs.mkdirSync(dir, { recursive: true });
     const file = path.join(dir, `${version}.md`);
-    fs.writeFileSync(file, renderReleaseMarkdown(record, rows.map(r => ({ kind: r.kind, time: r.time, result: r.result }))));
+    fs.writeFileSync(file, renderReleaseMarkdown(record, rows.map(r => ({ kind: r.kind, time: r.time, result: r.result, liveSchema: r.liveSchema }))));
     console.log(file);
 }
 
@@ -302,6 +483,33 @@ async function cmdRestoreDrill(v: Record<string, string | boolean | undefined>):
     }
 }
 
+/**
+ * The recovery of a dirty schema: marks version N clean with the migration
+ * tool of the release that serves (golang-migrate's `force`). Asks for --yes.
+ */
+async function cmdForceSchema(n: string | undefined, v: Record<string, string | boolean | undefined>): Promise<void> {
+    if (n === undefined || !/^\d+$/.test(n)) throw new UsageError("force-schema needs the schema version to mark clean, a non-negative integer");
+    const stack = await openStack(requireStack(v));
+    const settings = await stackSettings(stack);
+    if (!settings.password) throw new RefusedError(`${pj("dbPassword")} is not set on stack ${stack.name}`);
+    const live = await readLiveSchema(settings).catch(err => { throw new RefusedError(`${(err as Error).message}; nothing was changed`); });
+    if (!live.dirty) throw new RefusedError(`the database is clean at schema ${live.version}; nothing to force, nothing was changed`);
+    const want = Number(n);
+    if (want !== live.version && want !== live.version - 1) {
+        throw new RefusedError(`force-schema ${want} is refused: the database is dirty at ${live.version}, so the clean version is ${live.version - 1} (its failed migration was rolled back) or ${live.version} (if you completed it by hand); nothing was changed`);
+    }
+    if (v.yes !== true) throw new RefusedError(`force-schema marks schema ${want} clean without running any migration; check the schema first, then rerun with --yes`);
+    const cfg = await stack.getAllConfig();
+    const image = `${cfg[ns("image")]?.value}@${cfg[ns("imageDigest")]?.value}`;
+    const url = databaseUrl({ host: settings.get("dbHost"), port: Number(settings.get("dbPort")), database: settings.get("dbName"), user: settings.get("dbUser") }, settings.password);
+    const dockerHost = settings.get("dockerHost");
+    const r = await run("docker", ["run", "--rm", "--network", "host", "-e", "DATABASE_URL", "--entrypoint", settings.get("migrateCommand"), image, "force", String(want)],
+        { ...process.env, DATABASE_URL: url, ...(dockerHost ? { DOCKER_HOST: dockerHost } : {}) });
+    if (r.code !== 0) throw new Error(`force ${want} with ${image} failed: ${r.out.split("\n").pop()}`);
+    const after = await readLiveSchema(settings);
+    console.log(`deployctl: schema marked clean at ${after.version} (was dirty at ${live.version}); deploy or roll back again`);
+}
+
 function cmdDecide(v: Record<string, string | boolean | undefined>): void {
     const minutes = v["patch-minutes"] as string | undefined;
     if (minutes !== undefined && !/^\d+$/.test(minutes)) throw new UsageError(`--patch-minutes ${JSON.stringify(minutes)} is invalid: must be a whole number of minutes`);
@@ -331,7 +539,8 @@ export async function main(argv: string[]): Promise<number> {
                 stack: { type: "string" }, json: { type: "boolean" }, yes: { type: "boolean" }, preview: { type: "boolean" },
                 db: { type: "string" }, out: { type: "string" }, dump: { type: "string" }, into: { type: "string" }, keep: { type: "boolean" },
                 version: { type: "string" }, image: { type: "string" }, digest: { type: "string" }, sha: { type: "string" },
-                schema: { type: "string" }, notes: { type: "string" },
+                schema: { type: "string" }, notes: { type: "string" }, atomic: { type: "boolean" },
+                "schema-min": { type: "string" }, "schema-max": { type: "string" },
                 "impacting-customers": { type: "string" }, "config-fix": { type: "string" },
                 "patch-minutes": { type: "string" }, "regression-in-prior": { type: "string" },
                 help: { type: "boolean", short: "h" },
@@ -351,6 +560,7 @@ export async function main(argv: string[]): Promise<number> {
             case "record": await cmdRecord(arg, v); break;
             case "decide": cmdDecide(v); break;
             case "restore": await cmdRestoreDrill(v); break;
+            case "force-schema": await cmdForceSchema(arg, v); break;
             default:
                 if (v.help) { console.log(USAGE); return 0; }
                 console.error(cmd ? `deployctl: unknown command ${JSON.stringify(cmd)} (see deployctl --help)` : USAGE);

@@ -22,8 +22,14 @@ export interface HistoryRow {
     image: string;
     imageDigest: string;
     schemaVersion: string;
+    /** The schema versions the release runs on ("1..3", "any"). */
+    schemaRange: string;
+    /** The schema the database had after the update ("3", "3 (dirty)"), when known. */
+    liveSchema: string;
     replacesVersion: string;
     dbMode: string;
+    /** Set when the update was atomic and this row is the recovery of a failed one. */
+    atomicRecoveryOf: string;
 }
 
 function cfg(u: UpdateLike, key: string): string {
@@ -58,9 +64,16 @@ export function historyRows(updates: UpdateLike[]): HistoryRow[] {
             image: cfg(u, `${RELEASE_NS}:image`),
             imageDigest: cfg(u, `${RELEASE_NS}:imageDigest`),
             schemaVersion: cfg(u, `${RELEASE_NS}:schemaVersion`),
+            schemaRange: rangeText(cfg(u, `${RELEASE_NS}:schemaMin`), cfg(u, `${RELEASE_NS}:schemaMax`)),
+            liveSchema: "",
+            atomicRecoveryOf: cfg(u, `${PROJECT}:atomicRecoveryOf`),
             replacesVersion: cfg(u, `${PROJECT}:replacesVersion`),
             dbMode: cfg(u, `${PROJECT}:dbMode`) || "keep",
         }));
+}
+
+function rangeText(min: string, max: string): string {
+    return min === "" && max === "" ? "any" : `${min}..${max}`;
 }
 
 /** Successful `pulumi up`s that carried a release, newest first. */
@@ -94,44 +107,62 @@ export function releaseConfigOf(updates: UpdateLike[], update: number): Record<s
 
 /**
  * Picks the update to roll back to: the newest successful update whose
- * release:version is the target (or, for "previous", the newest successful
- * release older than the current one). Refuses unknown targets and the
- * release already running.
+ * release:version is the target (or, for "previous", the release before the
+ * one that serves). Refuses unknown targets and the release already running.
+ *
+ * After a failed update, "previous" never silently moves off what serves:
+ * - if the failed release had switched (`serving` is it), "previous" is the
+ *   release that served before the failed attempt, and rolling back to it
+ *   converges the stack;
+ * - if it failed before any switch, the release before it still serves and
+ *   "previous" is refused, naming it; an older release must be named.
  */
-export function selectRollbackTarget(updates: UpdateLike[], target: string): HistoryRow {
+export function selectRollbackTarget(updates: UpdateLike[], target: string, serving?: string): HistoryRow {
     const releases = successfulReleases(updates);
     const current = releases[0];
     if (!current) throw new RefusedError("nothing to roll back: the stack has no successful release in its history");
+    const newest = historyRows(updates).find(r => r.operation === "update");
+    const lastFailed = newest && newest.result !== "succeeded" ? newest : undefined;
     const candidates = releases.filter(r => r.version !== current.version);
     const known = [...new Set(candidates.map(r => r.version))];
-    let found: HistoryRow | undefined;
+    const targets = `rollback targets: ${known.join(", ") || "none"}`;
+    const drifted = serving !== undefined && serving !== current.version;
+    if (drifted && (target === "previous" || target === current.version)) {
+        // The newest update switched to a release it did not finish (or someone changed the service by hand).
+        return current;
+    }
     if (target === "previous") {
-        found = candidates[0];
+        if (lastFailed) {
+            throw new RefusedError(`the last update (${lastFailed.kind} ${lastFailed.version || "?"}) failed before it switched, so ${current.version}, the release before it, still serves; nothing to roll back. To go further back, name the version (${targets})`);
+        }
+        const found = candidates[0];
         if (!found) throw new RefusedError(`no previous release: ${current.version} is the only release in this stack's history`);
-    } else {
-        if (target === current.version) {
-            throw new RefusedError(`${target} is the release running now; rollback targets: ${known.join(", ") || "none"}`);
-        }
-        found = candidates.find(r => r.version === target);
-        if (!found) {
-            throw new RefusedError(`${target} is not a successful release in this stack's history; rollback targets: ${known.join(", ") || "none"}`);
-        }
+        return found;
+    }
+    if (target === current.version) {
+        throw new RefusedError(`${target} is the release running now; ${targets}`);
+    }
+    const found = candidates.find(r => r.version === target);
+    if (!found) {
+        throw new RefusedError(`${target} is not a successful release in this stack's history; ${targets}`);
     }
     return found;
 }
 
 /** Renders rows as a fixed-width table. */
 export function historyTable(rows: HistoryRow[]): string {
-    const head = ["#", "time (UTC)", "kind", "result", "version", "digest", "git sha", "schema"];
+    const head = ["#", "time (UTC)", "kind", "result", "version", "digest", "git sha", "schema target", "runs on", "live schema after"];
     const body = rows.map(r => [
         String(r.update),
         r.time.replace("T", " ").replace(/\.\d+Z$|Z$/, ""),
-        r.operation === "update" ? r.kind + (r.kind === "rollback" ? ` (from ${r.replacesVersion}, db ${r.dbMode})` : "") : r.operation,
+        r.operation === "update" ? r.kind + (r.kind === "rollback" ? ` (from ${r.replacesVersion}, db ${r.dbMode}${r.atomicRecoveryOf ? ", atomic" : ""})` : "") : r.operation,
         r.result,
         r.version || "-",
         r.imageDigest ? r.imageDigest.slice(0, 19) : "-",
         r.gitSha ? r.gitSha.slice(0, 12) : "-",
         r.schemaVersion || "-",
+        r.version ? r.schemaRange : "-",
+        r.liveSchema || "-",
     ]);
     const widths = head.map((h, i) => Math.max(h.length, ...body.map(b => b[i].length)));
     const fmt = (cols: string[]) => cols.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd();

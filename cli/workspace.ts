@@ -8,19 +8,38 @@ import * as path from "path";
 /** The project root (where Pulumi.yaml is). */
 export const ROOT = path.resolve(__dirname, "..", "..");
 
+/** Whether a `pulumi` other than the project's is on PATH (a normal install). */
+export function userPulumiOnPath(base: NodeJS.ProcessEnv, root: string): boolean {
+    const own = path.join(root, ".tools", "bin");
+    return (base.PATH ?? "").split(path.delimiter)
+        .filter(d => d !== "" && path.resolve(d) !== own)
+        .some(d => fs.existsSync(path.join(d, "pulumi")));
+}
+
 /**
- * Environment defaults, the same as scripts/env.sh: the project's pulumi on
- * PATH, a file:// backend under .state/, a generated passphrase file, no
- * plugin downloads. Values already set in the environment win.
+ * The environment deployctl runs pulumi with. Values already set win.
+ * - With a normal Pulumi install on PATH (and DEPLOYCTL_TOOLCHAIN unset or
+ *   `path`), that install runs with its own plugins and the user's settings
+ *   (plugin acquisition included) as they are.
+ * - Otherwise (or with DEPLOYCTL_TOOLCHAIN=project) the project-built CLI in
+ *   .tools/bin runs with the stand-in plugins from its own PULUMI_HOME under
+ *   .tools, never the user's ~/.pulumi, and never downloads a plugin.
+ * Either way: a file:// backend under .state/ and a generated passphrase
+ * file unless the environment names others.
  */
 export function toolEnv(base: NodeJS.ProcessEnv = process.env, root = ROOT): Record<string, string> {
+    const choice = base.DEPLOYCTL_TOOLCHAIN ?? "";
+    const project = choice === "project" || (choice !== "path" && !userPulumiOnPath(base, root));
     const env: Record<string, string> = {
-        PATH: `${path.join(root, ".tools", "bin")}${path.delimiter}${base.PATH ?? ""}`,
         PULUMI_SKIP_UPDATE_CHECK: "true",
-        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
         PULUMI_NODEJS_TRANSPILE_ONLY: base.PULUMI_NODEJS_TRANSPILE_ONLY ?? "true",
         PULUMI_BACKEND_URL: base.PULUMI_BACKEND_URL ?? `file://${path.join(root, ".state")}`,
     };
+    if (project) {
+        env.PATH = `${path.join(root, ".tools", "bin")}${path.delimiter}${base.PATH ?? ""}`;
+        env.PULUMI_HOME = path.join(root, ".tools", "pulumi-home");
+        env.PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION = "true";
+    }
     if (!base.PULUMI_CONFIG_PASSPHRASE && !base.PULUMI_CONFIG_PASSPHRASE_FILE) {
         env.PULUMI_CONFIG_PASSPHRASE_FILE = path.join(root, ".local", "passphrase");
     }

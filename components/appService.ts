@@ -2,64 +2,17 @@
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { BASH, bashScript, lastJsonLine, withDockerHost } from "./shell";
+import { BASH, lastJsonLine, scriptFile, withDockerHost } from "./shell";
 import { childOpts } from "./options";
 
-/**
- * Switches the container to a new image. Reads IMAGE_REF, NAME, PORT,
- * APP_HOST, HEALTH_PATH, HEALTH_TIMEOUT, RELEASE_VERSION, RELEASE_GIT_SHA,
- * RELEASE_DIGEST and APP_ENV_KEYS (names of further variables, in this
- * environment, handed to the container without putting values on a command
- * line).
- *
- * The image is pulled by digest first, so an unpullable release changes
- * nothing. The previous container is stopped (host networking: two versions
- * cannot bind one port) but kept until the new one answers its health check;
- * if it never does, the new one is removed and the previous one started again.
- */
+/** The container switch: components/scripts/switch.sh. */
 export function switchScript(): string {
-    return bashScript(
-        'docker pull -q "$IMAGE_REF" >/dev/null || { echo "container: cannot pull $IMAGE_REF; the running container was not touched" >&2; exit 1; }',
-        'prev=""',
-        'if docker container inspect "$NAME" >/dev/null 2>&1; then',
-        '  prev="$NAME-previous-$(date +%s)"',
-        '  docker rename "$NAME" "$prev"',
-        '  docker stop -t 10 "$prev" >/dev/null',
-        "fi",
-        "envargs=()",
-        'for k in $APP_ENV_KEYS; do envargs+=(-e "$k"); done',
-        'id=$(docker run -d --name "$NAME" --network host --restart unless-stopped -e PORT "${envargs[@]}" \\',
-        '  --label "org.opencontainers.image.version=$RELEASE_VERSION" --label "org.opencontainers.image.revision=$RELEASE_GIT_SHA" \\',
-        '  --label "release.digest=$RELEASE_DIGEST" "$IMAGE_REF") || id=""',
-        'healthy() { for _ in $(seq 1 $((HEALTH_TIMEOUT * 5))); do curl -fsS --max-time 2 "http://$APP_HOST:$PORT$HEALTH_PATH" >/dev/null 2>&1 && return 0; sleep 0.2; done; return 1; }',
-        'if [ -z "$id" ] || ! healthy; then',
-        '  echo "container: $IMAGE_REF did not answer on $APP_HOST:$PORT$HEALTH_PATH within ${HEALTH_TIMEOUT}s" >&2',
-        '  [ -n "$id" ] && docker logs --tail 20 "$NAME" >&2 2>&1 || true',
-        '  docker rm -f "$NAME" >/dev/null 2>&1 || true',
-        '  if [ -n "$prev" ]; then',
-        '    docker rename "$prev" "$NAME" && docker start "$NAME" >/dev/null',
-        '    if healthy; then echo "container: the previous container was started again and answers" >&2; else echo "container: the previous container was started again but does not answer" >&2; fi',
-        "  fi",
-        "  exit 1",
-        "fi",
-        '[ -z "$prev" ] || docker rm -f "$prev" >/dev/null',
-        'echo "container: $NAME runs $IMAGE_REF ($RELEASE_VERSION)"',
-        'printf \'{"containerId":"%s","startedAt":"%s"}\\n\' "$id" "$(date -u +%Y-%m-%dT%H:%M:%SZ)"',
-    );
+    return scriptFile("switch.sh");
 }
 
-/**
- * Removes the container, but only if it is still the one this resource
- * started (PULUMI_COMMAND_STDOUT holds its id): after a replacement the name
- * belongs to the new container, which must keep running.
- */
+/** The container removal on delete: components/scripts/remove.sh. */
 export function removeScript(): string {
-    return bashScript(
-        'want=$(printf "%s" "${PULUMI_COMMAND_STDOUT:-}" | sed -n \'s/.*"containerId":"\\([0-9a-f]*\\)".*/\\1/p\')',
-        'cur=$(docker container inspect -f "{{.Id}}" "$NAME" 2>/dev/null || true)',
-        'if [ -n "$want" ] && [ "$cur" = "$want" ]; then docker rm -f "$NAME" >/dev/null && echo "container: removed $NAME";',
-        'else echo "container: $NAME is not the container this resource started; left as it is"; fi',
-    );
+    return scriptFile("remove.sh");
 }
 
 export interface AppServiceArgs {

@@ -1,6 +1,7 @@
 // Release and deployment config: every key is read and validated once, up
 // front, so that bad input fails `pulumi preview` before anything changes.
 import * as semver from "semver";
+import { SchemaRange, rangeOf } from "./schema";
 
 /** Where raw config strings come from: `pulumi.Config` in a program, a plain map in tests. */
 export interface ConfigSource {
@@ -15,7 +16,15 @@ export interface Release {
     readonly image: string;
     readonly imageDigest: string;
     readonly schemaVersion: number;
+    /** The schema versions this release's code runs on (release:schemaMin..schemaMax); open ends are unbounded. */
+    readonly schemaRange: SchemaRange;
     readonly notes: string;
+}
+
+/** A smoke-test endpoint that must answer with one status. */
+export interface CriticalEndpoint {
+    readonly path: string;
+    readonly status: number;
 }
 
 export type DbMode = "keep" | "down" | "restore";
@@ -36,10 +45,16 @@ export interface DeploySettings {
     readonly appHost: string;
     readonly appDriver: "cli" | "provider";
     readonly appEnv: Readonly<Record<string, string>>;
+    readonly appDatabaseEnv: string;
+    readonly criticalEndpoints: readonly CriticalEndpoint[];
     readonly healthPath: string;
     readonly smokeRetries: number;
     readonly smokeTimeoutSeconds: number;
     readonly migrateCommand: string;
+    readonly migrationsDir: string;
+    readonly schemaTable: string;
+    readonly requireDownMigrations: boolean;
+    readonly atomic: boolean;
     readonly offsiteEnabled: boolean;
     readonly kind: DeployKind;
     readonly replacesVersion: string;
@@ -67,7 +82,9 @@ export const PROJECT = "api-server";
 /** The namespace of the release identity keys. */
 export const RELEASE_NS = "release";
 /** The release identity keys a rollback copies from history, in order. */
-export const RELEASE_KEYS = ["version", "gitSha", "image", "imageDigest", "schemaVersion", "notes"] as const;
+export const RELEASE_KEYS = ["version", "gitSha", "image", "imageDigest", "schemaVersion", "schemaMin", "schemaMax", "notes"] as const;
+/** The release keys that may be left unset. */
+export const OPTIONAL_RELEASE_KEYS: readonly string[] = ["schemaMin", "schemaMax", "notes"];
 
 /** Defaults, identical to the `default:` values declared in Pulumi.yaml. */
 export const DEFAULTS: Readonly<Record<string, string>> = {
@@ -83,10 +100,15 @@ export const DEFAULTS: Readonly<Record<string, string>> = {
     appPort: "8080",
     appHost: "127.0.0.1",
     appDriver: "cli",
+    appDatabaseEnv: "",
     healthPath: "/health",
     smokeRetries: "30",
     smokeTimeoutSeconds: "5",
     migrateCommand: "/migrate",
+    migrationsDir: "/migrations",
+    schemaTable: "schema_migrations",
+    requireDownMigrations: "false",
+    atomic: "false",
     offsiteEnabled: "false",
     kind: "deploy",
     replacesVersion: "",
@@ -94,6 +116,7 @@ export const DEFAULTS: Readonly<Record<string, string>> = {
     downImage: "",
     restoreDump: "",
     restoreDumpSha256: "",
+    atomicRecoveryOf: "",
 };
 
 const SHA_RE = /^[0-9a-f]{40}$/;
@@ -107,6 +130,8 @@ const CONTAINER_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
 const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const ABS_PATH_RE = /^\/[A-Za-z0-9._/@+-]*$/;
 const HTTP_PATH_RE = /^\/[A-Za-z0-9._~/-]*$/;
+// A smoke endpoint: an absolute path with an optional query, no spaces or shell-special characters.
+const ENDPOINT_PATH_RE = /^\/[A-Za-z0-9._~/%-]*(?:\?[A-Za-z0-9._~%=&-]*)?$/;
 const DOCKER_HOST_RE = /^(?:unix|tcp|ssh):\/\/[A-Za-z0-9@._:/-]+$/;
 
 /** Shows a bad value in an error message: quoted, with control characters escaped, cut short. */
@@ -200,10 +225,15 @@ const SETTING_RULES: Record<string, Rule> = {
     appPort: intRule(1, 65535),
     appHost: regexRule(HOST_RE, "the host name or IP address where the app answers"),
     appDriver: enumRule("cli", "provider"),
+    appDatabaseEnv: regexRule(ENV_NAME_RE, "empty, or the name of the environment variable that hands the app the database URL", true),
     healthPath: regexRule(HTTP_PATH_RE, "an absolute URL path like /health"),
     smokeRetries: intRule(1, 600),
     smokeTimeoutSeconds: intRule(1, 120),
     migrateCommand: regexRule(ABS_PATH_RE, "an absolute path inside the image, like /migrate"),
+    migrationsDir: regexRule(ABS_PATH_RE, "an absolute path inside the image, like /migrations"),
+    schemaTable: regexRule(PG_IDENT_RE, "a PostgreSQL identifier (the migration tool's version table)"),
+    requireDownMigrations: enumRule("true", "false"),
+    atomic: enumRule("true", "false"),
     offsiteEnabled: enumRule("true", "false"),
     kind: enumRule("deploy", "rollback"),
     replacesVersion: (key, v) => v === "" ? undefined : checkVersion(key, v),
@@ -211,6 +241,7 @@ const SETTING_RULES: Record<string, Rule> = {
     downImage: (key, v) => v === "" ? undefined : checkImageRef(key, v),
     restoreDump: regexRule(ABS_PATH_RE, "an absolute path to a .dump file", true),
     restoreDumpSha256: regexRule(HEX64_RE, "64 lower-case hex characters", true),
+    atomicRecoveryOf: (key, v) => v === "" ? undefined : checkVersion(key, v),
 };
 
 const RELEASE_RULES: Record<string, Rule> = {
@@ -219,6 +250,8 @@ const RELEASE_RULES: Record<string, Rule> = {
     image: checkRepository,
     imageDigest: checkDigest,
     schemaVersion: checkSchemaVersion,
+    schemaMin: checkSchemaVersion,
+    schemaMax: checkSchemaVersion,
 };
 
 /** Validates one `release:` key's raw value; used by deployctl for its flags too. */
@@ -232,7 +265,7 @@ export function checkReleaseValue(key: string, value: string): string | undefine
  * every bad key, its value and the rule it breaks.
  * `appEnv` is the parsed `api-server:appEnv` object (or undefined).
  */
-export function parseDeployConfig(src: ConfigSource, appEnv?: unknown): DeployConfig {
+export function parseDeployConfig(src: ConfigSource, appEnv?: unknown, criticalEndpoints?: unknown): DeployConfig {
     const problems: string[] = [];
     const rel: Record<string, string> = {};
     for (const key of RELEASE_KEYS) {
@@ -242,7 +275,9 @@ export function parseDeployConfig(src: ConfigSource, appEnv?: unknown): DeployCo
             continue;
         }
         if (raw === undefined || raw === "") {
-            problems.push(`${RELEASE_NS}:${key} is not set: every release needs version, gitSha, image, imageDigest and schemaVersion`);
+            if (!OPTIONAL_RELEASE_KEYS.includes(key)) {
+                problems.push(`${RELEASE_NS}:${key} is not set: every release needs version, gitSha, image, imageDigest and schemaVersion`);
+            }
             continue;
         }
         const p = RELEASE_RULES[key](`${RELEASE_NS}:${key}`, raw);
@@ -271,6 +306,9 @@ export function parseDeployConfig(src: ConfigSource, appEnv?: unknown): DeployCo
         }
     }
 
+    const endpoints = parseCriticalEndpoints(criticalEndpoints, problems);
+    problems.push(...rangeProblems(rel));
+
     // Rules that tie keys together.
     if (s.dbMode === "down" && s.downImage === "") {
         problems.push(`${PROJECT}:downImage is not set: dbMode=down needs the image rolled back from (repo@sha256:...), whose down migrations run`);
@@ -290,6 +328,7 @@ export function parseDeployConfig(src: ConfigSource, appEnv?: unknown): DeployCo
             image: rel.image,
             imageDigest: rel.imageDigest,
             schemaVersion: Number(rel.schemaVersion),
+            schemaRange: rangeOf(rel.schemaMin, rel.schemaMax),
             notes: rel.notes,
         },
         settings: {
@@ -306,10 +345,16 @@ export function parseDeployConfig(src: ConfigSource, appEnv?: unknown): DeployCo
             appHost: s.appHost,
             appDriver: s.appDriver as "cli" | "provider",
             appEnv: env,
+            appDatabaseEnv: s.appDatabaseEnv,
+            criticalEndpoints: endpoints,
             healthPath: s.healthPath,
             smokeRetries: Number(s.smokeRetries),
             smokeTimeoutSeconds: Number(s.smokeTimeoutSeconds),
             migrateCommand: s.migrateCommand,
+            migrationsDir: s.migrationsDir,
+            schemaTable: s.schemaTable,
+            requireDownMigrations: s.requireDownMigrations === "true",
+            atomic: s.atomic === "true",
             offsiteEnabled: s.offsiteEnabled === "true",
             kind: s.kind as DeployKind,
             replacesVersion: s.replacesVersion,
@@ -319,6 +364,57 @@ export function parseDeployConfig(src: ConfigSource, appEnv?: unknown): DeployCo
             restoreDumpSha256: s.restoreDumpSha256,
         },
     };
+}
+
+/**
+ * The cross-key rules of a schema range, on raw release values: min <= max,
+ * and the range includes the release's own target schema.
+ */
+export function rangeProblems(rel: Record<string, string | undefined>): string[] {
+    const valid = (k: string) => rel[k] !== undefined && rel[k] !== "" && checkSchemaVersion(k, rel[k]!) === undefined;
+    const problems: string[] = [];
+    if (valid("schemaMin") && valid("schemaMax") && Number(rel.schemaMin) > Number(rel.schemaMax)) {
+        problems.push(`${RELEASE_NS}:schemaMin "${rel.schemaMin}" is above ${RELEASE_NS}:schemaMax "${rel.schemaMax}": a schema range needs min <= max`);
+    } else if (valid("schemaVersion")) {
+        const v = Number(rel.schemaVersion);
+        if (valid("schemaMin") && v < Number(rel.schemaMin)) {
+            problems.push(`${RELEASE_NS}:schemaMin "${rel.schemaMin}" is above ${RELEASE_NS}:schemaVersion "${rel.schemaVersion}": the range must include the release's own target schema`);
+        }
+        if (valid("schemaMax") && v > Number(rel.schemaMax)) {
+            problems.push(`${RELEASE_NS}:schemaMax "${rel.schemaMax}" is below ${RELEASE_NS}:schemaVersion "${rel.schemaVersion}": the range must include the release's own target schema`);
+        }
+    }
+    return problems;
+}
+
+/**
+ * Reads `api-server:criticalEndpoints`: a list of { path, status }, each an
+ * absolute URL path and the HTTP status it must answer. Problems are appended.
+ */
+export function parseCriticalEndpoints(raw: unknown, problems: string[]): CriticalEndpoint[] {
+    if (raw === undefined || raw === null) return [];
+    const key = `${PROJECT}:criticalEndpoints`;
+    if (!Array.isArray(raw)) {
+        problems.push(`${key} is invalid: must be a list of { path: /absolute/path, status: 200 }`);
+        return [];
+    }
+    const out: CriticalEndpoint[] = [];
+    raw.forEach((e: unknown, i) => {
+        const item = (e ?? {}) as Record<string, unknown>;
+        const path = typeof item.path === "string" ? item.path : String(item.path ?? "");
+        const statusRaw = item.status === undefined ? "200" : String(item.status);
+        let ok = true;
+        if (typeof e !== "object" || Array.isArray(e) || !ENDPOINT_PATH_RE.test(path)) {
+            problems.push(`${key}[${i}].path ${show(path)} is invalid: must be an absolute URL path like /items`);
+            ok = false;
+        }
+        if (!/^\d+$/.test(statusRaw) || Number(statusRaw) < 100 || Number(statusRaw) > 599) {
+            problems.push(`${key}[${i}].status ${show(statusRaw)} is invalid: must be an HTTP status from 100 to 599`);
+            ok = false;
+        }
+        if (ok) out.push({ path, status: Number(statusRaw) });
+    });
+    return out;
 }
 
 /** The pinned image reference that runs: repository@digest. */

@@ -2,26 +2,12 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { DatabaseConnection, pgEnv } from "./databaseBackup";
-import { BASH, bashScript } from "./shell";
+import { BASH, scriptFile } from "./shell";
 import { childOpts } from "./options";
 
-/**
- * Reads PG* and RESTORE_DUMP, RESTORE_SHA256. Refuses a missing dump or one
- * whose checksum differs from the record, then restores it in one
- * transaction (pg_restore --clean --if-exists --single-transaction), so a
- * failed restore leaves the database as it was. The safety backup of the
- * current database is the DatabaseBackup this resource depends on.
- */
+/** The restore: components/scripts/restore.sh. */
 export function restoreScript(): string {
-    return bashScript(
-        '[ -f "$RESTORE_DUMP" ] || { echo "restore: dump $RESTORE_DUMP does not exist" >&2; exit 1; }',
-        'sha=$(sha256sum "$RESTORE_DUMP" | cut -d" " -f1)',
-        '[ "$sha" = "$RESTORE_SHA256" ] || { echo "restore: $RESTORE_DUMP has sha256 $sha, but the release record says $RESTORE_SHA256; refusing" >&2; exit 1; }',
-        'pg_restore --list "$RESTORE_DUMP" >/dev/null',
-        'echo "restore: pg_restore --clean --if-exists $RESTORE_DUMP into $PGDATABASE"',
-        'pg_restore --no-password --clean --if-exists --no-owner --single-transaction --exit-on-error -d "$PGDATABASE" "$RESTORE_DUMP"',
-        'echo "restore: done"',
-    );
+    return scriptFile("restore.sh");
 }
 
 export interface DatabaseRestoreArgs {

@@ -1,44 +1,13 @@
 // Schema migrations run from the release image itself, so code and migrations are pinned together.
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { BASH, bashScript, lastJsonLine, withDockerHost } from "./shell";
+import { BASH, lastJsonLine, scriptFile, withDockerHost } from "./shell";
+import { SchemaRange } from "./schema";
 import { childOpts } from "./options";
 
-/**
- * The migration script. Reads IMAGE_REF (the release image, repo@digest),
- * MIGRATE_CMD (the tool's path in the image), TARGET (schema version),
- * DB_MODE and DOWN_IMAGE, and DATABASE_URL (secret; handed to the container
- * through the environment, never on a command line).
- *
- * The image's tool speaks `version` ("<n> <dirty>") and `goto N`.
- * Up-migrations run from the release image. A schema ahead of the target is
- * kept (expand/contract), unless DB_MODE=down: then the down migrations run
- * from DOWN_IMAGE, the image rolled back from, which has the newer .down.sql
- * files. A dirty database fails with the tool's own message.
- */
+/** The migration script: components/scripts/migrate.sh. */
 export function migrateScript(): string {
-    return bashScript(
-        'migrate() { local img=$1; shift; docker run --rm --network host -e DATABASE_URL --entrypoint "$MIGRATE_CMD" "$img" "$@"; }',
-        'state=$(migrate "$IMAGE_REF" version) || { echo "migrations: could not read the schema version with $IMAGE_REF" >&2; exit 1; }',
-        'cur=${state%% *}; dirty=${state##* }',
-        'if [ "$dirty" != false ]; then',
-        '  echo "migrations: database is dirty at version $cur (a migration failed halfway); repair it, then mark the version with: docker run --rm --network host -e DATABASE_URL --entrypoint $MIGRATE_CMD $IMAGE_REF force <version>" >&2',
-        "  exit 1",
-        "fi",
-        'echo "migrations: database at version $cur, release needs $TARGET"',
-        'if [ "$cur" -lt "$TARGET" ]; then',
-        '  migrate "$IMAGE_REF" goto "$TARGET"',
-        'elif [ "$cur" -gt "$TARGET" ]; then',
-        '  if [ "$DB_MODE" = down ]; then',
-        '    echo "migrations: running down migrations to $TARGET from $DOWN_IMAGE"',
-        '    migrate "$DOWN_IMAGE" goto "$TARGET"',
-        "  else",
-        '    echo "migrations: schema $cur is ahead of $TARGET and is kept (dbMode=$DB_MODE)"',
-        "  fi",
-        "fi",
-        'state=$(migrate "$IMAGE_REF" version)',
-        'printf \'{"from":%s,"to":%s}\\n\' "$cur" "${state%% *}"',
-    );
+    return scriptFile("migrate.sh");
 }
 
 export interface MigrationsArgs {
@@ -48,6 +17,14 @@ export interface MigrationsArgs {
     readonly migrateCommand: pulumi.Input<string>;
     /** Schema version the release needs. */
     readonly targetVersion: pulumi.Input<number>;
+    /** The schema versions the release's code runs on; the result must lie inside. */
+    readonly range: SchemaRange;
+    /** Where the image keeps its migration files. */
+    readonly migrationsDir: pulumi.Input<string>;
+    /** Refuse an up-migration that has no down file. */
+    readonly requireDown: boolean;
+    /** The stack's name, for the recovery command in messages. */
+    readonly stack: string;
     /** keep, down or restore (see DESIGN: rollback modes). */
     readonly dbMode: pulumi.Input<string>;
     /** For dbMode=down: the image rolled back from. */
@@ -66,6 +43,8 @@ export class Migrations extends pulumi.ComponentResource {
     public readonly fromVersion: pulumi.Output<number>;
     /** Schema version after the run. */
     public readonly toVersion: pulumi.Output<number>;
+    /** Whether the schema is dirty after the run (it never is when the run succeeds). */
+    public readonly dirty: pulumi.Output<boolean>;
     /** The command resource that migrates. */
     public readonly command: command.local.Command;
 
@@ -75,6 +54,11 @@ export class Migrations extends pulumi.ComponentResource {
             IMAGE_REF: args.imageRef,
             MIGRATE_CMD: args.migrateCommand,
             TARGET: pulumi.output(args.targetVersion).apply(String),
+            SCHEMA_MIN: args.range.min === undefined ? "" : String(args.range.min),
+            SCHEMA_MAX: args.range.max === undefined ? "" : String(args.range.max),
+            MIGRATIONS_DIR: args.migrationsDir,
+            REQUIRE_DOWN: String(args.requireDown),
+            STACK: args.stack,
             DB_MODE: args.dbMode,
             DOWN_IMAGE: args.downImage,
             DATABASE_URL: pulumi.secret(args.databaseUrl),
@@ -85,10 +69,11 @@ export class Migrations extends pulumi.ComponentResource {
             environment: withDockerHost(env, args.dockerHost),
             triggers: args.triggers,
         }, childOpts(this, opts));
-        const result = this.command.stdout.apply(out => lastJsonLine<{ from: number; to: number }>(out));
+        const result = this.command.stdout.apply(out => lastJsonLine<{ from: number; to: number; dirty?: boolean }>(out));
         this.fromVersion = result.from;
         this.toVersion = result.to;
-        this.registerOutputs({ fromVersion: this.fromVersion, toVersion: this.toVersion });
+        this.dirty = result.apply(r => r.dirty === true);
+        this.registerOutputs({ fromVersion: this.fromVersion, toVersion: this.toVersion, dirty: this.dirty });
     }
 }
 

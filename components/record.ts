@@ -9,8 +9,15 @@ export interface ReleaseRecord {
     imageRef: string;
     imageDigest: string;
     schemaVersion: number;
+    /** The schema versions the release runs on ("1..3", or "any"). */
+    schemaRange: string;
+    /** The schema the database had after the update, as the smoke test read it. */
+    liveSchema: { version: number; dirty: boolean };
     notes: string;
-    backup: { path: string; sha256: string; bytes: number };
+    /** The dump this update took: pre_release (before migrations) or safety_before_restore. */
+    backup: { path: string; sha256: string; bytes: number; kind: string };
+    /** For a restore-mode rollback: the dump restored. */
+    restoredDump?: { path: string; sha256: string };
     deployedAt: string;
     kind: "deploy" | "rollback";
     replacesVersion: string;
@@ -18,7 +25,7 @@ export interface ReleaseRecord {
 }
 
 /** Renders releases/<version>.md with every field the playbook requires. */
-export function renderReleaseMarkdown(r: ReleaseRecord, history: { kind: string; time: string; result: string }[] = []): string {
+export function renderReleaseMarkdown(r: ReleaseRecord, history: { kind: string; time: string; result: string; liveSchema?: string }[] = []): string {
     const lines = [
         `# Release ${r.version}`,
         "",
@@ -29,10 +36,13 @@ export function renderReleaseMarkdown(r: ReleaseRecord, history: { kind: string;
         `| image tag | \`${r.image}:${r.version}\` (for people; never deployed by tag) |`,
         `| image digest | \`${r.imageDigest}\` |`,
         `| deployed image | \`${r.imageRef}\` |`,
-        `| schema version | ${r.schemaVersion} |`,
-        `| pre-release backup | \`${r.backup.path}\` |`,
+        `| schema version (target) | ${r.schemaVersion} |`,
+        `| schema range the code runs on | ${r.schemaRange ?? "any"} |`,
+        `| live schema after the update | ${r.liveSchema ? `${r.liveSchema.version}${r.liveSchema.dirty ? " (dirty)" : " (clean)"}` : "unknown"} |`,
+        `| ${r.backup.kind === "safety_before_restore" ? "safety backup (data discarded by the restore)" : "pre-release backup"} | \`${r.backup.path}\` |`,
         `| backup sha256 | \`${r.backup.sha256}\` |`,
         `| backup size | ${r.backup.bytes} bytes |`,
+        ...(r.restoredDump ? [`| restored dump | \`${r.restoredDump.path}\` (sha256 \`${r.restoredDump.sha256}\`) |`] : []),
         `| deployed at | ${r.deployedAt} |`,
         `| kind | ${r.kind}${r.kind === "rollback" ? ` (replaced ${r.replacesVersion}, database ${r.dbMode})` : ""} |`,
         "",
@@ -42,8 +52,8 @@ export function renderReleaseMarkdown(r: ReleaseRecord, history: { kind: string;
         "",
     ];
     if (history.length > 0) {
-        lines.push("## Updates of this version", "", "| time | kind | result |", "|---|---|---|");
-        for (const h of history) lines.push(`| ${h.time} | ${h.kind} | ${h.result} |`);
+        lines.push("## Updates of this version", "", "| time | kind | result | live schema after |", "|---|---|---|---|");
+        for (const h of history) lines.push(`| ${h.time} | ${h.kind} | ${h.result} | ${h.liveSchema || "-"} |`);
         lines.push("");
     }
     return lines.join("\n");

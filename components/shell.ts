@@ -1,3 +1,6 @@
+import * as fs from "fs";
+import * as path from "path";
+
 // Shell script helpers. Every value that reaches a script is passed through
 // the command's environment and referenced as "$NAME"; scripts themselves are
 // constants, so no config value is ever interpolated into shell code.
@@ -23,4 +26,16 @@ export function lastJsonLine<T>(stdout: string): T {
 /** Adds DOCKER_HOST to a command's environment when one is configured. */
 export function withDockerHost<T>(env: Record<string, T>, dockerHost: string): Record<string, T | string> {
     return dockerHost ? { ...env, DOCKER_HOST: dockerHost } : env;
+}
+
+/**
+ * A script from components/scripts/, under bash's strict mode. The files are
+ * real shell, checked by shellcheck in lint; values reach them only through
+ * the environment.
+ */
+export function scriptFile(name: string): string {
+    const candidates = [path.join(__dirname, "scripts", name), path.join(__dirname, "..", "..", "components", "scripts", name)];
+    const file = candidates.find(f => fs.existsSync(f));
+    if (!file) throw new Error(`script ${name} not found in components/scripts`);
+    return bashScript(fs.readFileSync(file, "utf8"));
 }

@@ -8,6 +8,11 @@
 #   v1.1.0   migrations 001, 002 (adds items.note)
 #   v1.2.0   migrations 001, 002 and a broken 003 (for fault tests)
 #   v1.3.0   migrations 001, 002 and a slow 003 (for the killed-engine test)
+#   v1.4.0   migrations 001, 002 and a contract 004 (renames items; older code breaks on it)
+#   v1.5.0   migrations 001, 002; its critical endpoint /items fails (for atomic updates)
+#   v1.6.0   migrations 001, 002 and 005 without its down file
+#
+# Each release also records the range of schema versions its code runs on.
 #
 # Prints one line per release: version, git SHA, schema version, repo@digest,
 # and writes them to .local/images.json. A version whose image is already in
@@ -39,8 +44,15 @@ declare -A MIGRATIONS=(
   [v1.1.0]="migrations/001_* migrations/002_*"
   [v1.2.0]="migrations/001_* migrations/002_* migrations-extra/003_broken.*"
   [v1.3.0]="migrations/001_* migrations/002_* migrations-extra/003_slow_*"
+  [v1.4.0]="migrations/001_* migrations/002_* migrations-extra/004_*"
+  [v1.5.0]="migrations/001_* migrations/002_*"
+  [v1.6.0]="migrations/001_* migrations/002_* migrations-extra/005_*"
 )
-declare -A SCHEMA=( [v1.0.0]=1 [v1.1.0]=2 [v1.2.0]=3 [v1.3.0]=3 )
+declare -A SCHEMA=( [v1.0.0]=1 [v1.1.0]=2 [v1.2.0]=3 [v1.3.0]=3 [v1.4.0]=4 [v1.5.0]=2 [v1.6.0]=5 )
+# The schema range each release's code runs on: min max.
+declare -A RANGE=( [v1.0.0]="1 3" [v1.1.0]="2 3" [v1.2.0]="2 3" [v1.3.0]="2 3" [v1.4.0]="4 4" [v1.5.0]="2 3" [v1.6.0]="2 5" )
+# Build-time settings of the app per release.
+declare -A APPFLAGS=( [v1.4.0]="-X main.itemsTable=things" [v1.5.0]="-X main.brokenItems=true" )
 
 digest_in_registry() { # digest_in_registry DIGEST
   curl -fsS -o /dev/null -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
@@ -50,14 +62,14 @@ digest_in_registry() { # digest_in_registry DIGEST
 # Images are rebuilt when the app's source, its migrations or this script change.
 source_hash=$( (cat "$0"; find "$SRC" -type f | sort | xargs cat) | sha256sum | cut -c1-16)
 
-for v in v1.0.0 v1.1.0 v1.2.0 v1.3.0; do
+for v in v1.0.0 v1.1.0 v1.2.0 v1.3.0 v1.4.0 v1.5.0 v1.6.0; do
   known=$(node -e "const i=require('$INDEX'); const r=i['$v']; if (r && r.sourceHash === '$source_hash') console.log(r.digest)")
   if [ -n "$known" ] && digest_in_registry "$known"; then
     continue
   fi
   ctx="$OUT/ctx-$v"
   rm -rf "$ctx"; mkdir -p "$ctx/migrations"
-  (cd "$SRC" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=$v" -o "$ctx/app" ./cmd/api \
+  (cd "$SRC" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=$v ${APPFLAGS[$v]:-}" -o "$ctx/app" ./cmd/api \
      && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$ctx/migrate" ./cmd/migrate) >"$OUT/build.log" 2>&1 \
      || die "go build of the test app failed (see $OUT/build.log)"
   for pattern in ${MIGRATIONS[$v]}; do
@@ -86,7 +98,7 @@ DOCKERFILE
   [ -n "$digest" ] || die "no digest recorded for $REPO:$v after push"
   node -e "
     const fs = require('fs'); const i = JSON.parse(fs.readFileSync('$INDEX', 'utf8'));
-    i['$v'] = { version: '$v', gitSha: '$sha', image: '$REPO', digest: '$digest', schemaVersion: ${SCHEMA[$v]}, sourceHash: '$source_hash' };
+    i['$v'] = { version: '$v', gitSha: '$sha', image: '$REPO', digest: '$digest', schemaVersion: ${SCHEMA[$v]}, schemaMin: ${RANGE[$v]% *}, schemaMax: ${RANGE[$v]#* }, sourceHash: '$source_hash' };
     fs.writeFileSync('$INDEX', JSON.stringify(i, null, 2) + '\n');"
 done
 

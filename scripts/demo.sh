@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The full local demo: deploy v1.0.0, upgrade to v1.1.0 (a migration adds a
-# column, rows are written with it), roll back to v1.0.0, show the history
-# and the release record. Real engine, real Docker, registry and PostgreSQL,
+# column, rows are written with it), roll back to v1.0.0, deploy v1.4.0 (a
+# contract migration v1.0.0 cannot run on), see the app-only rollback refused
+# and the rollback with down migrations work, then show the history (with the
+# live schema after each update) and the release record. Real engine, real Docker, registry and PostgreSQL,
 # all on loopback. Safe to run again: it reuses what is already there.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -14,12 +16,13 @@ step "Setting up (packages, toolchain, local services, test images)"
 scripts/setup.sh
 . scripts/env.sh
 eval "$(scripts/local-infra.sh env)"
-export PGPASSWORD="$(cat .local/pg/app-password)"
+PGPASSWORD="$(cat .local/pg/app-password)"; export PGPASSWORD
 deployctl() { node dist/cli/deployctl.js "$@"; }
-release() { node -p "const r=require('./.local/images.json')['$1']; [r.version, r.image, r.digest, r.gitSha, r.schemaVersion].join(' ')"; }
+release() { node -p "const r=require('./.local/images.json')['$1']; [r.version, r.image, r.digest, r.gitSha, r.schemaVersion, r.schemaMin, r.schemaMax].join(' ')"; }
 deploy() {
-  read -r v image digest sha schema <<<"$(release "$1")"
+  read -r v image digest sha schema min max <<<"$(release "$1")"
   deployctl deploy --stack "$STACK" --version "$v" --image "$image" --digest "$digest" --sha "$sha" --schema "$schema" \
+    --schema-min "$min" --schema-max "$max" \
     --notes "migrate: schema $schema; env: none; feature flags: none"
 }
 
@@ -29,6 +32,9 @@ pulumi config set appPort "$PORT"
 pulumi config set appName "api-server-$STACK"
 pulumi config set backupDir "$ROOT/.local/backups/$STACK"
 pulumi config set --secret dbPassword "$PGPASSWORD"
+pulumi config set appDatabaseEnv DATABASE_URL
+pulumi config set --path 'criticalEndpoints[0].path' /items
+pulumi config set --path 'criticalEndpoints[0].status' 200
 
 step "Deploy v1.0.0"
 deploy v1.0.0
@@ -43,6 +49,17 @@ echo "rows in items: $(psql -qAt -c 'SELECT count(*) FROM items')"
 step "Roll back to v1.0.0 (app only; the schema stays, as expand/contract allows)"
 deployctl rollback v1.0.0 --stack "$STACK"
 curl -fsS "http://127.0.0.1:$PORT/health"; echo
+
+step "Deploy v1.4.0 (contract migration 004 renames items; v1.0.0 and v1.1.0 cannot run on it)"
+deploy v1.4.0
+curl -fsS "http://127.0.0.1:$PORT/items"; echo
+
+step "An app-only rollback to v1.0.0 is refused: v1.0.0 runs on schema 1..3, the database is at 4"
+if deployctl rollback v1.0.0 --stack "$STACK"; then echo "demo: the keep rollback should have been refused" >&2; exit 1; fi
+
+step "Roll back to v1.0.0 with down migrations (from v1.4.0's image)"
+deployctl rollback v1.0.0 --stack "$STACK" --db down
+curl -fsS "http://127.0.0.1:$PORT/items"; echo
 
 step "Release history (stack history is the release record)"
 deployctl history --stack "$STACK"

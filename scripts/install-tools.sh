@@ -13,6 +13,9 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BIN="$ROOT/.tools/bin"
+# The project's own Pulumi home: its plugin cache holds the stand-in plugins.
+# Nothing is ever written to the user's ~/.pulumi.
+export PULUMI_HOME="$ROOT/.tools/pulumi-home"
 PLUGINS="$ROOT/.tools/plugins"
 MOD="$ROOT/tools/pulumi"
 die() { echo "install-tools: $*" >&2; exit 1; }
@@ -24,10 +27,10 @@ command -v node >/dev/null || die "node is not installed (need Node.js >= 20); i
 PULUMI_VERSION=$(awk '$1=="github.com/pulumi/pulumi/pkg/v3"{print $2; exit}' "$MOD/go.mod")
 COMMAND_VERSION=$(node -p "require('$ROOT/package.json').dependencies['@pulumi/command']")
 [ -n "$PULUMI_VERSION" ] || die "cannot read the pinned Pulumi version from tools/pulumi/go.mod"
-mkdir -p "$BIN" "$PLUGINS"
+mkdir -p "$BIN" "$PLUGINS" "$PULUMI_HOME"
 
 # A stamp of everything that goes into our binaries: rebuild only when it changes.
-stamp=$(cat "$MOD/go.mod" "$MOD/go.sum" $(find "$MOD/cmd" -type f | sort) | sha256sum | cut -c1-16)
+stamp=$(find "$MOD/cmd" -type f -print0 | sort -z | xargs -0 cat "$MOD/go.mod" "$MOD/go.sum" | sha256sum | cut -c1-16)
 stampfile="$ROOT/.tools/stamp"
 built=0
 

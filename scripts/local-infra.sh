@@ -22,6 +22,7 @@ LOG="$STATE/log"
 die() { echo "local-infra: $*" >&2; exit 1; }
 say() { echo "local-infra: $*"; }
 
+# shellcheck disable=SC2120
 need_root() { [ "$(id -u)" = 0 ] || die "must run as root to install packages and start dockerd (try: sudo $0 $*)"; }
 
 apt_install() {

@@ -14,7 +14,7 @@ command -v npm >/dev/null || die "npm is not installed"
 command -v go >/dev/null || die "go is not installed (need Go >= 1.25 to build the Pulumi toolchain)"
 
 need=()
-for pkg in git curl ca-certificates postgresql-client; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg"); done
+for pkg in git curl ca-certificates postgresql-client shellcheck; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg"); done
 if [ ${#need[@]} -gt 0 ]; then
   [ "$(id -u)" = 0 ] || die "missing packages ${need[*]}; install them (apt-get install ${need[*]}) or run as root"
   say "installing ${need[*]} (apt)"

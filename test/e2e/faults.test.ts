@@ -47,13 +47,29 @@ describe("faults mid-deploy (real engine)", function () {
         else expect(r.stdout + r.stderr, `${r.stdout}\n${r.stderr}`).to.match(text);
     };
 
-    it("database unreachable at backup time: nothing changes", async () => {
+    it("database unreachable: deployctl refuses before anything changes, and the backup step fails cleanly", async () => {
         const dumps = s.dumps();
         s.pulumiOk(["config", "set", "dbPort", String(await freePort())]);
-        failed(s.deploy("v1.0.0"), "is not reachable; nothing was changed");
-        expect(s.dumps()).to.deep.equal(dumps);
-        await preserved();
-        s.pulumiOk(["config", "set", "dbPort", pg().PGPORT]);
+        try {
+            const config = s.config();
+            const r = s.deploy("v1.0.0");
+            expect(r.code, r.stdout + r.stderr).to.equal(2);
+            expect(r.stderr.trim()).to.match(/^deployctl: cannot read the live schema of \S+ at 127\.0\.0\.1:\d+: .*; nothing was changed$/);
+            expect(s.config()).to.equal(config);
+            // A plain pulumi up of another release gets as far as the backup, which fails before any change.
+            for (const [k, v] of Object.entries({ version: "v1.0.0", gitSha: rel["v1.0.0"].gitSha, imageDigest: rel["v1.0.0"].digest, schemaVersion: "1" })) {
+                s.pulumiOk(["config", "set", `release:${k}`, v]);
+            }
+            const up = s.pulumi(["up", "--yes", "--skip-preview"]);
+            expect(up.code).to.not.equal(0);
+            expect(up.stdout + up.stderr).to.include("backup failed: database");
+            expect(up.stdout + up.stderr).to.include("is not reachable; nothing was changed");
+            expect(s.dumps()).to.deep.equal(dumps);
+            fs.writeFileSync(s.configFile, config);
+            await preserved();
+        } finally {
+            s.pulumiOk(["config", "set", "dbPort", pg().PGPORT]);
+        }
         await recovers();
     });
 
@@ -66,13 +82,13 @@ describe("faults mid-deploy (real engine)", function () {
             fs.writeFileSync(path.join(mnt, "filler"), Buffer.alloc(64 * 1024));
             s.pulumiOk(["config", "set", "backupDir", path.join(mnt, "dumps")]);
             // pg_dump may even exit 0 on a full disk; the verification catches the short file.
-            failed(s.deploy("v1.0.0"), /backup: (pg_dump failed|dump is unreadable \(pg_restore --list failed\)); nothing was changed/);
+            failed(s.deploy("v1.0.0"), /backup failed: (pg_dump exited with an error|dump is unreadable \(pg_restore --list failed\)); nothing was changed/);
             expect(fs.readdirSync(path.join(mnt, "dumps"))).to.deep.equal([]);
             await preserved();
 
             exec("umount", [mnt]);
             expect(exec("mount", ["-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", mnt]).code).to.equal(0);
-            failed(s.deploy("v1.0.0"), "backup: cannot create");
+            failed(s.deploy("v1.0.0"), "backup failed: cannot create");
             await preserved();
         } finally {
             exec("umount", [mnt]);
@@ -104,8 +120,18 @@ describe("faults mid-deploy (real engine)", function () {
         expect(s.dumps().some(d => d.startsWith("pre_release_v1.2.0_")), "verified dump taken before the migration").to.equal(true);
         await preserved();
 
-        // Retrying the release refuses the dirty database and names the recovery command...
-        failed(s.deploy("v1.2.0"), "database is dirty at version 3");
+        // Retrying the release is refused before anything changes, naming the recovery command...
+        const retry = s.deploy("v1.2.0");
+        expect(retry.code, retry.stdout + retry.stderr).to.equal(2);
+        expect(retry.stderr).to.include("the database is dirty at schema 3");
+        expect(retry.stderr).to.include(`deployctl force-schema 2 --stack ${s.name} --yes`);
+        // ...and so is a plain pulumi up of it, in the migration step.
+        for (const [k, v] of Object.entries({ version: "v1.2.0", gitSha: rel["v1.2.0"].gitSha, imageDigest: rel["v1.2.0"].digest, schemaVersion: "3" })) {
+            s.pulumiOk(["config", "set", `release:${k}`, v]);
+        }
+        const plain = s.pulumi(["up", "--yes", "--skip-preview"]);
+        expect(plain.code).to.not.equal(0);
+        expect(plain.stdout + plain.stderr).to.include("migrations failed: the database is dirty at schema 3");
         await preserved();
         // ...which the operator runs after checking the schema (README: "A migration failed halfway").
         const p = pg(s.db);

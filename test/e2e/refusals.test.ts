@@ -4,7 +4,7 @@ import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
 import { ReleaseRecord } from "../../components/record";
-import { containerId, exec, health, Result, ROOT, releases, stallServer, tmpDir, uniq } from "../support/infra";
+import { containerId, exec, execAsync, health, Result, ROOT, releases, stallServer, tmpDir, uniq } from "../support/infra";
 import { TestStack } from "../support/stack";
 
 describe("deployctl refusals (real engine)", function () {
@@ -118,8 +118,12 @@ describe("deployctl refusals (real engine)", function () {
         // The other update's backup waits on a port that accepts connections and never answers.
         const stall = await stallServer();
         s.pulumiOk(["config", "set", "dbPort", String(stall.port)]);
-        const other = s.deployctlAsync(["deploy", "--version", "v1.0.0", "--image", rel["v1.0.0"].image, "--digest", rel["v1.0.0"].digest,
-            "--sha", rel["v1.0.0"].gitSha, "--schema", "1"]);
+        // A plain pulumi up of another release holds the lock (deployctl's own pre-flight would refuse an unreachable database).
+        const config = s.config();
+        for (const [k, v] of Object.entries({ version: "v1.0.0", gitSha: rel["v1.0.0"].gitSha, imageDigest: rel["v1.0.0"].digest, schemaVersion: "1" })) {
+            s.pulumiOk(["config", "set", `release:${k}`, v]);
+        }
+        const other = execAsync("pulumi", ["up", "--yes", "--skip-preview", "--stack", s.name, "--non-interactive"], s.env, ROOT);
         try {
             await s.waitForLock();
             refused(() => s.deployctl(["rollback", "v1.0.0"]), /^deployctl: stack e2e-\S+ is locked by another update in progress/);
@@ -128,6 +132,7 @@ describe("deployctl refusals (real engine)", function () {
             stall.close();
             expect(r.code, "the stalled update fails at its backup").to.not.equal(0);
             expect(r.stderr + r.stdout).to.include("is not reachable; nothing was changed");
+            fs.writeFileSync(s.configFile, config);
         }
         expect((await health(s.port))?.body.version, "the previous release kept serving").to.equal("v1.1.0");
         s.pulumiOk(["config", "set", "dbPort", "5432"]);

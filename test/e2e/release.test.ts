@@ -157,7 +157,7 @@ describe("releases end to end (real engine)", function () {
         const md = fs.readFileSync(path.join(out, "v1.0.0.md"), "utf8");
         const rec = record();
         for (const needle of [rel["v1.0.0"].gitSha, "`v1.0.0`", `${rel["v1.0.0"].image}:v1.0.0`, rel["v1.0.0"].digest,
-            "| schema version | 1 |", rec.backup.path, rec.backup.sha256, "e2e v1.0.0"]) {
+            "| schema version (target) | 1 |", rec.backup.path, rec.backup.sha256, "e2e v1.0.0"]) {
             expect(md).to.include(needle);
         }
     });

@@ -1,5 +1,6 @@
 // The backup, migration and restore scripts against the real PostgreSQL and the release images.
 import { expect } from "chai";
+import { execSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { backupScript, BackupResult } from "../../components/databaseBackup";
@@ -12,14 +13,16 @@ import {
 
 function backup(db: string, dir: string, extra: Record<string, string> = {}) {
     return runScript(backupScript(), {
-        ...pg(db), BACKUP_DIR: dir, RELEASE_VERSION: "v1.1.0", BACKUP_VERIFY: "restore", BACKUP_RETAIN: "0", ...extra,
+        ...pg(db), BACKUP_DIR: dir, RELEASE_VERSION: "v1.1.0", BACKUP_PREFIX: "pre_release", BACKUP_VERIFY: "restore", BACKUP_RETAIN: "0", ...extra,
     });
 }
 
-function migrate(db: string, image: string, target: number, mode = "keep", downImage = "") {
+const MIGRATE_DEFAULTS = { MIGRATE_CMD: "/migrate", MIGRATIONS_DIR: "/migrations", SCHEMA_MIN: "", SCHEMA_MAX: "", REQUIRE_DOWN: "false", STACK: "it" };
+
+function migrate(db: string, image: string, target: number, mode = "keep", downImage = "", extra: Record<string, string> = {}) {
     const p = pg(db);
     return runScript(migrateScript(), {
-        IMAGE_REF: image, MIGRATE_CMD: "/migrate", TARGET: String(target), DB_MODE: mode, DOWN_IMAGE: downImage,
+        ...MIGRATE_DEFAULTS, IMAGE_REF: image, TARGET: String(target), DB_MODE: mode, DOWN_IMAGE: downImage, ...extra,
         DATABASE_URL: databaseUrl({ host: p.PGHOST, port: Number(p.PGPORT), database: db, user: p.PGUSER }, p.PGPASSWORD),
     });
 }
@@ -64,7 +67,7 @@ describe("database scripts (real PostgreSQL)", function () {
         it("fails with a clear message and writes nothing when the database is unreachable", () => {
             const dir = tmpDir("backups");
             const closed = { PGPORT: "1" };
-            const r = runScript(backupScript(), { ...pg("app"), ...closed, BACKUP_DIR: dir, RELEASE_VERSION: "v1.1.0", BACKUP_VERIFY: "restore", BACKUP_RETAIN: "0" });
+            const r = runScript(backupScript(), { ...pg("app"), ...closed, BACKUP_DIR: dir, RELEASE_VERSION: "v1.1.0", BACKUP_PREFIX: "pre_release", BACKUP_VERIFY: "restore", BACKUP_RETAIN: "0" });
             expect(r.code).to.not.equal(0);
             expect(r.stderr).to.include("is not reachable; nothing was changed");
             expect(fs.readdirSync(dir)).to.deep.equal([]);
@@ -73,7 +76,7 @@ describe("database scripts (real PostgreSQL)", function () {
         it("fails with a clear message when the backup directory cannot be created", () => {
             const r = backup(newDb("it_backup_dir"), "/dev/null/backups");
             expect(r.code).to.not.equal(0);
-            expect(r.stderr).to.include("backup: cannot create /dev/null/backups");
+            expect(r.stderr).to.include("backup failed: cannot create /dev/null/backups");
         });
 
         it("keeps only the newest N dumps when retention is set, and every dump when it is 0", () => {
@@ -88,15 +91,47 @@ describe("database scripts (real PostgreSQL)", function () {
         });
     });
 
+    describe("leftovers of a killed backup", () => {
+        it("removes partial files and scratch databases whose process is gone, and never a complete dump or a live one's", () => {
+            const db = newDb("it_leftovers");
+            const dir = tmpDir("it-leftovers");
+            const dead = spawnSync("true").pid!; // a process that has exited
+            const host = execSync('printf "%s" "$HOSTNAME" | cksum | cut -c1-6', { shell: "/bin/bash" }).toString().trim();
+            const complete = path.join(dir, "pre_release_v1.0.0_20260101T000000Z.dump");
+            const deadPartial = `${complete}.partial.${dead}`;
+            const livePartial = path.join(dir, `pre_release_v1.0.0_20260101T000001Z.dump.partial.${process.pid}`);
+            for (const f of [complete, deadPartial, livePartial]) fs.writeFileSync(f, "x");
+            const deadScratch = `verify_20260101t000000z_${host}_${dead}`;
+            const liveScratch = `verify_20260101t000000z_${host}_${process.pid}`;
+            createDb(deadScratch);
+            createDb(liveScratch);
+            try {
+                const r = backup(db, dir);
+                expect(r.code, r.stderr).to.equal(0);
+                expect(r.stdout).to.include(`removing ${path.basename(deadPartial)}, left by a killed backup`);
+                expect(r.stdout).to.include(`dropping scratch database ${deadScratch}`);
+                expect(fs.existsSync(deadPartial)).to.equal(false);
+                expect(fs.existsSync(livePartial), "a running backup's file is kept").to.equal(true);
+                expect(fs.readFileSync(complete, "utf8"), "a complete dump is never touched").to.equal("x");
+                const dbs = psql("SELECT string_agg(datname, ',') FROM pg_database WHERE datname LIKE 'verify%'", "postgres");
+                expect(dbs).to.include(liveScratch);
+                expect(dbs).to.not.include(deadScratch);
+            } finally {
+                dropDb(liveScratch);
+                dropDb(deadScratch);
+            }
+        });
+    });
+
     describe("migrations from the release image", () => {
         it("moves a fresh database up to each release's schema version", () => {
             const db = newDb("it_migrate");
             const r1 = migrate(db, ref(rel["v1.0.0"]), 1);
             expect(r1.code, r1.stderr).to.equal(0);
-            expect(lastJsonLine(r1.stdout)).to.deep.equal({ from: 0, to: 1 });
+            expect(lastJsonLine(r1.stdout)).to.deep.equal({ from: 0, to: 1, dirty: false });
             expect(columns("items", db)).to.deep.equal(["id", "name", "created_at"]);
             const r2 = migrate(db, ref(rel["v1.1.0"]), 2);
-            expect(lastJsonLine(r2.stdout)).to.deep.equal({ from: 1, to: 2 });
+            expect(lastJsonLine(r2.stdout)).to.deep.equal({ from: 1, to: 2, dirty: false });
             expect(columns("items", db)).to.include("note");
             expect(schemaVersion(db)).to.equal(2);
         });
@@ -115,6 +150,28 @@ describe("database scripts (real PostgreSQL)", function () {
             expect(columns("items", db)).to.not.include("note");
         });
 
+        it("fails when the result is outside the release's range, before anything switches", () => {
+            const db = newDb("it_migrate_range");
+            expect(migrate(db, ref(rel["v1.4.0"]), 4).code).to.equal(0);
+            const r = migrate(db, ref(rel["v1.0.0"]), 1, "keep", "", { SCHEMA_MIN: "1", SCHEMA_MAX: "3" });
+            expect(r.code).to.not.equal(0);
+            expect(r.stderr).to.include("migrations failed: the database is at schema 4, outside the range 1..3 this release runs on; nothing was switched");
+            expect(schemaVersion(db)).to.equal(4);
+        });
+
+        it("warns about an up-migration without its down file, or refuses it when the stack requires down files", () => {
+            const db = newDb("it_migrate_downs");
+            expect(migrate(db, ref(rel["v1.1.0"]), 2).code).to.equal(0);
+            const refused = migrate(db, ref(rel["v1.6.0"]), 5, "keep", "", { REQUIRE_DOWN: "true" });
+            expect(refused.code).to.not.equal(0);
+            expect(refused.stderr).to.include("carries up-migrations without a down file: 005_add_tags.up.sql");
+            expect(schemaVersion(db)).to.equal(2);
+            const warned = migrate(db, ref(rel["v1.6.0"]), 5);
+            expect(warned.code, warned.stderr).to.equal(0);
+            expect(warned.stdout).to.include("migrations: warning: up-migrations without a down file: 005_add_tags.up.sql");
+            expect(schemaVersion(db)).to.equal(5);
+        });
+
         it("fails a broken migration with the tool's message, then refuses the dirty database", () => {
             const db = newDb("it_migrate_broken");
             const bad = migrate(db, ref(rel["v1.2.0"]), 3);
@@ -122,12 +179,13 @@ describe("database scripts (real PostgreSQL)", function () {
             expect(bad.stderr).to.match(/nonexistent_type/);
             const again = migrate(db, ref(rel["v1.2.0"]), 3);
             expect(again.code).to.not.equal(0);
-            expect(again.stderr).to.include("database is dirty at version 3");
+            expect(again.stderr).to.include("the database is dirty at schema 3");
+            expect(again.stderr).to.include("deployctl force-schema 2 --stack it --yes");
         });
 
         it("fails when the database URL is wrong, with the tool's message", () => {
             const r = runScript(migrateScript(), {
-                IMAGE_REF: ref(rel["v1.0.0"]), MIGRATE_CMD: "/migrate", TARGET: "1", DB_MODE: "keep", DOWN_IMAGE: "",
+                ...MIGRATE_DEFAULTS, IMAGE_REF: ref(rel["v1.0.0"]), TARGET: "1", DB_MODE: "keep", DOWN_IMAGE: "",
                 DATABASE_URL: "postgres://app:wrong@127.0.0.1:5432/app?sslmode=disable",
             });
             expect(r.code).to.not.equal(0);

@@ -3,7 +3,7 @@ import { expect } from "chai";
 import { removeScript, switchScript } from "../../components/appService";
 import { lastJsonLine } from "../../components/shell";
 import { smokeScript } from "../../components/smokeTest";
-import { containerId, exec, freePort, health, ref, releases, removeContainer, runScript, uniq } from "../support/infra";
+import { containerId, createDb, dropDb, exec, freePort, health, pg, psql, ref, releases, removeContainer, runScript, uniq } from "../support/infra";
 
 describe("docker, registry and the app (real engine)", function () {
     this.timeout(120000);
@@ -72,18 +72,36 @@ describe("docker, registry and the app (real engine)", function () {
     });
 
     it("smoke test: passes on the right version, fails at once on a wrong one, and gives up on no answer", async () => {
-        const smoke = (expectVersion: string, p = port, retries = "3") => runScript(smokeScript(), {
-            URL: `http://127.0.0.1:${p}/health`, EXPECT_VERSION: expectVersion, RETRIES: retries, TIMEOUT: "2",
-        });
-        const ok = smoke("v1.1.0");
-        expect(ok.code, ok.stderr).to.equal(0);
-        expect(ok.stdout).to.include("answered 200 with version v1.1.0");
-        const wrong = smoke("v1.0.0");
-        expect(wrong.code).to.not.equal(0);
-        expect(wrong.stderr).to.include("reports version v1.1.0, expected v1.0.0");
-        const none = smoke("v1.1.0", await freePort(), "2");
-        expect(none.code).to.not.equal(0);
-        expect(none.stderr).to.include("failed after 2 attempts");
+        const db = uniq("it_smoke");
+        createDb(db);
+        try {
+            const smoke = (expectVersion: string, p = port, retries = "3", extra: Record<string, string> = {}) => runScript(smokeScript(), {
+                ...pg(db), BASE_URL: `http://127.0.0.1:${p}`, HEALTH_PATH: "/health", EXPECT_VERSION: expectVersion, RETRIES: retries, TIMEOUT: "2",
+                CRITICAL: "", SCHEMA_MIN: "", SCHEMA_MAX: "", SCHEMA_TABLE: "schema_migrations", CONTAINER: name, ...extra,
+            });
+            psql("CREATE TABLE schema_migrations (version bigint NOT NULL, dirty boolean NOT NULL); INSERT INTO schema_migrations VALUES (2, false)", db);
+            const ok = smoke("v1.1.0", port, "3", { CRITICAL: "/health 200\n/items 503", SCHEMA_MIN: "2", SCHEMA_MAX: "3" });
+            expect(ok.code, ok.stderr).to.equal(0);
+            expect(ok.stdout).to.include("answered 200 with version v1.1.0");
+            expect(ok.stdout).to.include("critical endpoint /items answered 503");
+            expect(lastJsonLine(ok.stdout)).to.deep.equal({ liveSchema: 2, dirty: false, endpoints: 2 });
+            const critical = smoke("v1.1.0", port, "3", { CRITICAL: "/health 200\n/items 200" });
+            expect(critical.code).to.not.equal(0);
+            expect(critical.stderr.trim().split("\n").pop()).to.match(/^smoke failed: critical endpoint \/items answered 503, expected 200/);
+            expect(critical.stderr, "the container's last log lines").to.include(`smoke: last log lines of ${name}:`);
+            const outside = smoke("v1.1.0", port, "3", { SCHEMA_MIN: "3", SCHEMA_MAX: "4" });
+            expect(outside.stderr).to.include("smoke failed: the database is at schema 2, outside the range 3..4 that v1.1.0 runs on");
+            psql("UPDATE schema_migrations SET dirty = true", db);
+            expect(smoke("v1.1.0").stderr).to.include("smoke failed: the database is dirty at schema 2");
+            const wrong = smoke("v1.0.0");
+            expect(wrong.code).to.not.equal(0);
+            expect(wrong.stderr).to.include("reports version v1.1.0, expected v1.0.0");
+            const none = smoke("v1.1.0", await freePort(), "2");
+            expect(none.code).to.not.equal(0);
+            expect(none.stderr).to.include("failed after 2 attempts");
+        } finally {
+            dropDb(db);
+        }
     });
 
     it("removes the container it started", () => {

@@ -16,6 +16,8 @@ export interface TestRelease {
     image: string;
     digest: string;
     schemaVersion: number;
+    schemaMin: number;
+    schemaMax: number;
 }
 
 /** The test app's releases, as scripts/build-test-images.sh recorded them. */

@@ -24,7 +24,8 @@ function mockStdout(name: string): string {
     }
     if (name.endsWith("-migrate")) return '{"from":1,"to":2}';
     if (name.endsWith("-container")) return '{"containerId":"' + "c".repeat(64) + '","startedAt":"2026-11-01T00:00:00Z"}';
-    return "smoke: ok";
+    if (name.endsWith("-check")) return 'smoke: ok\n{"liveSchema":2,"dirty":false,"endpoints":0}';
+    return "ok";
 }
 
 /** A complete, valid config for the program; override keys per test. */

@@ -36,6 +36,9 @@ export class TestStack {
         set("appName", s.container);
         set("backupDir", s.backupDir);
         set("smokeRetries", "10");
+        set("appDatabaseEnv", "DATABASE_URL");
+        s.pulumiOk(["config", "set", "--path", "criticalEndpoints[0].path", "/items"]);
+        s.pulumiOk(["config", "set", "--path", "criticalEndpoints[0].status", "200"]);
         set("dbPassword", pg().PGPASSWORD, true);
         return s;
     }
@@ -69,7 +72,8 @@ export class TestStack {
     deploy(version: string, extra: string[] = []): Result {
         const r = releases()[version];
         return this.deployctl(["deploy", "--version", r.version, "--image", r.image, "--digest", r.digest, "--sha", r.gitSha,
-            "--schema", String(r.schemaVersion), "--notes", `e2e ${version}`, ...extra]);
+            "--schema", String(r.schemaVersion), "--schema-min", String(r.schemaMin), "--schema-max", String(r.schemaMax),
+            "--notes", `e2e ${version}`, ...extra]);
     }
 
     history(): HistoryRow[] {

@@ -60,11 +60,25 @@ describe("stack history", () => {
         expect(releaseConfigOf(h, 2)).to.deep.equal({
             version: "v1.0.0", gitSha: "100".padEnd(40, "a"), image: "127.0.0.1:5000/acme/api", imageDigest: D("0"), schemaVersion: "1",
         });
+        expect(historyRows(h).find(r => r.update === 2)?.schemaRange).to.equal("any");
     });
 
     it("never picks a failed update, and 'previous' is the newest successful other release", () => {
         expect(selectRollbackTarget(h, "v1.2.0").update).to.equal(4);
-        expect(selectRollbackTarget(h, "previous").version).to.equal("v1.2.0");
+        const succeededLast = h.filter(u => u.result === "succeeded" || u.kind !== "update");
+        expect(selectRollbackTarget(succeededLast, "previous").version).to.equal("v1.2.0");
+    });
+
+    it("after a deploy that failed before switching, refuses 'previous' and names the release that still serves", () => {
+        expect(() => selectRollbackTarget(h, "previous", "v1.1.0")).to.throw(RefusedError,
+            "the last update (deploy v1.2.0) failed before it switched, so v1.1.0, the release before it, still serves; nothing to roll back");
+        expect(() => selectRollbackTarget(h, "previous")).to.throw(RefusedError, "v1.1.0, the release before it, still serves");
+        expect(selectRollbackTarget(h, "v1.0.0", "v1.1.0").version, "an older release can still be named").to.equal("v1.0.0");
+    });
+
+    it("after a deploy that failed after switching, 'previous' converges back to the release that served before it", () => {
+        expect(selectRollbackTarget(h, "previous", "v1.2.0").version).to.equal("v1.1.0");
+        expect(selectRollbackTarget(h, "v1.1.0", "v1.2.0").update).to.equal(5);
     });
 
     it("never copies secrets or non-release keys", () => {

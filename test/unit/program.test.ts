@@ -45,6 +45,22 @@ describe("deploy program (mocked engine)", function () {
         expect(plain).to.not.include("s3cret-password-value");
     });
 
+    it("hands migrations and the smoke test the release's schema range and critical endpoints", async () => {
+        const run = await runProgram(validConfig({
+            "release:schemaMin": "1", "release:schemaMax": "3",
+            "api-server:criticalEndpoints": JSON.stringify([{ path: "/items", status: 200 }, { path: "/admin", status: 401 }]),
+            "api-server:appDatabaseEnv": "DATABASE_URL",
+        }));
+        const migrate = run.byName("migrations-migrate").raw.environment as Record<string, unknown>;
+        expect([migrate.SCHEMA_MIN, migrate.SCHEMA_MAX, migrate.STACK]).to.deep.equal(["1", "3", "unit"]);
+        const smoke = run.byName("smoke-check").raw.environment as Record<string, unknown>;
+        expect([smoke.SCHEMA_MIN, smoke.SCHEMA_MAX, smoke.CRITICAL]).to.deep.equal(["1", "3", "/items 200\n/admin 401"]);
+        expect(run.byName("smoke-check").dependencies).to.include(run.byName("app-container").urn);
+        const app = run.byName("app-container").raw.environment as Record<string, Record<string, unknown>>;
+        expect(app.DATABASE_URL[SECRET_SIG], "the app's database URL is a secret").to.be.a("string");
+        expect(app.APP_ENV_KEYS).to.equal("DATABASE_URL");
+    });
+
     it("gives the backup no delete command, so no dump is removed by destroy or replacement", async () => {
         const run = await runProgram(validConfig());
         const dump = run.byName("backup-dump");
@@ -60,7 +76,8 @@ describe("deploy program (mocked engine)", function () {
             imageDigest: "sha256:" + "b".repeat(64), schemaVersion: 2, kind: "deploy", notes: "adds items.note",
             deployedAt: "2026-11-01T00:00:00Z",
         });
-        expect(record.backup).to.deep.equal({ path: "/var/backups/api-server/pre_release_v1.1.0_20261101T000000Z.dump", sha256: "a".repeat(64), bytes: 1234 });
+        expect(record.backup).to.deep.equal({ path: "/var/backups/api-server/pre_release_v1.1.0_20261101T000000Z.dump", sha256: "a".repeat(64), bytes: 1234, kind: "pre_release" });
+        expect(record.liveSchema).to.deep.equal({ version: 2, dirty: false });
     });
 
     it("adds a restore after the safety backup and before migrations for a restore rollback", async () => {
@@ -70,6 +87,9 @@ describe("deploy program (mocked engine)", function () {
         }));
         const restore = run.byName("restore-restore");
         expect(restore.dependencies).to.include(run.byName("backup-dump").urn);
+        // The safety dump is named after the data it holds, never pre_release_*.
+        const env = run.byName("backup-dump").raw.environment as Record<string, unknown>;
+        expect(env.BACKUP_PREFIX).to.equal("safety_before_restore");
         expect(run.byName("migrations-migrate").dependencies).to.include(restore.urn);
     });
 

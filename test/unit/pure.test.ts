@@ -1,5 +1,8 @@
 // Small pure functions: result parsing, URLs, off-site keys, the human release record, environment defaults.
 import { expect } from "chai";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { compareCounts, countsTable, parseCounts } from "../../cli/drill";
 import { toolEnv } from "../../cli/workspace";
 import { databaseUrl } from "../../components/migrations";
@@ -32,12 +35,13 @@ describe("pure helpers", () => {
         const r: ReleaseRecord = {
             version: "v2.1.0", gitSha: "0123456789abcdef0123456789abcdef01234567", gitTag: "v2.1.0",
             image: "ghcr.io/acme/api", imageRef: "ghcr.io/acme/api@sha256:" + "1".repeat(64), imageDigest: "sha256:" + "1".repeat(64),
-            schemaVersion: 7, notes: "migrate: adds items.note; env: none; flags: none",
-            backup: { path: "/var/backups/api-server/pre_release_v2.1.0_x.dump", sha256: "2".repeat(64), bytes: 10 },
+            schemaVersion: 7, schemaRange: "6..7", liveSchema: { version: 7, dirty: false },
+            notes: "migrate: adds items.note; env: none; flags: none",
+            backup: { path: "/var/backups/api-server/pre_release_v2.1.0_x.dump", sha256: "2".repeat(64), bytes: 10, kind: "pre_release" },
             deployedAt: "2026-11-01T00:00:00Z", kind: "rollback", replacesVersion: "v2.2.0", dbMode: "keep",
         };
         const md = renderReleaseMarkdown(r, [{ kind: "deploy", time: "t1", result: "succeeded" }]);
-        for (const needle of [r.gitSha, "`v2.1.0`", "ghcr.io/acme/api:v2.1.0", r.imageDigest, "| schema version | 7 |", r.backup.path, r.backup.sha256, r.notes, "replaced v2.2.0", "| t1 | deploy | succeeded |"]) {
+        for (const needle of [r.gitSha, "`v2.1.0`", "ghcr.io/acme/api:v2.1.0", r.imageDigest, "| schema version (target) | 7 |", "| schema range the code runs on | 6..7 |", "| live schema after the update | 7 (clean) |", r.backup.path, r.backup.sha256, r.notes, "replaced v2.2.0", "| t1 | deploy | succeeded | - |"]) {
             expect(md).to.include(needle);
         }
     });
@@ -47,9 +51,25 @@ describe("pure helpers", () => {
         expect(env.PATH).to.equal("/srv/project/.tools/bin:/usr/bin");
         expect(env.PULUMI_BACKEND_URL).to.equal("file:///srv/project/.state");
         expect(env.PULUMI_CONFIG_PASSPHRASE_FILE).to.equal("/srv/project/.local/passphrase");
+        expect(env.PULUMI_HOME, "the stand-ins live in the project's own Pulumi home").to.equal("/srv/project/.tools/pulumi-home");
+        expect(env.PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION).to.equal("true");
         const own = toolEnv({ PATH: "/usr/bin", PULUMI_BACKEND_URL: "s3://bucket", PULUMI_CONFIG_PASSPHRASE: "x" }, "/srv/project");
         expect(own.PULUMI_BACKEND_URL).to.equal("s3://bucket");
         expect(own.PULUMI_CONFIG_PASSPHRASE_FILE).to.equal(undefined);
+    });
+
+    it("leaves a normal Pulumi install on PATH, its plugins and its settings as the user has them", () => {
+        const bin = fs.mkdtempSync(path.join(os.tmpdir(), "user-pulumi-"));
+        fs.writeFileSync(path.join(bin, "pulumi"), "#!/bin/sh\n", { mode: 0o755 });
+        try {
+            const env = toolEnv({ PATH: `${bin}:/usr/bin` }, "/srv/project");
+            expect(env.PATH, "PATH untouched").to.equal(undefined);
+            expect(env.PULUMI_HOME).to.equal(undefined);
+            expect(env.PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION).to.equal(undefined);
+            expect(toolEnv({ PATH: `${bin}:/usr/bin`, DEPLOYCTL_TOOLCHAIN: "project" }, "/srv/project").PULUMI_HOME).to.equal("/srv/project/.tools/pulumi-home");
+        } finally {
+            fs.rmSync(bin, { recursive: true, force: true });
+        }
     });
 });
 

@@ -1,22 +1,34 @@
-// Command pulumi-resource-command is a resource provider for the
-// `command:local:Command` resource of the @pulumi/command SDK.
+// Command pulumi-resource-command is a stand-in for the upstream command
+// provider (pulumi/pulumi-command v1.2.1, on pulumi-go-provider v1.3.0), for
+// the `command:local:Command` resource of the @pulumi/command 1.2.1 SDK.
 //
 // The upstream provider's Go module is not served by the module proxy that
-// this project's build machines reach, so the project builds this
-// implementation of the one resource it uses, following the upstream
-// resource's documented contract:
+// this project's build machines reach. This implementation follows the
+// upstream behaviour as read from its source (the rules, with the upstream
+// file each comes from, are stated one by one in test/conformance):
 //
-//   - create runs on creation, update (if set) on a change of its inputs,
-//     delete (if set) on deletion; each gets the `environment` map added to
-//     the process environment and, for update and delete,
-//     PULUMI_COMMAND_STDOUT / PULUMI_COMMAND_STDERR of the previous run.
-//   - any change of `triggers` replaces the resource; so does any change of
-//     create/environment/dir/interpreter/stdin when no update command is set.
-//   - outputs are the inputs plus `stdout` and `stderr` (trimmed).
-//   - a non-zero exit fails the step with the command's output.
+//   - Diff: only `triggers` is replace-on-change. Like the upstream
+//     go-provider, a changed element is reported as an update of
+//     `triggers[i]` and only a triggers list that appears or disappears is a
+//     replace; the SDK's replaceOnChanges ["triggers[*]"] makes the engine
+//     replace on any element change. Every other input changes in place.
+//     Replacement is create-before-delete (no deleteBeforeReplace).
+//   - Update runs `update`, or `create` when `update` is unset, on any
+//     change; nothing runs in a preview.
+//   - Delete runs `delete` with the old state's inputs.
+//   - PULUMI_COMMAND_STDOUT / _STDERR hold the previous outputs on update and
+//     delete, set only when non-empty and addPreviousOutputInEnv is not false.
+//   - The environment is the provider's, plus `environment`.
+//   - stdout/stderr lose exactly one trailing newline; every line is logged
+//     as an ephemeral status message; a failure reads
+//     "<exit status>: running <quoted command>:\n<output>".
+//   - Cancel kills the interpreter only (SIGKILL), and every later operation
+//     fails with "context canceled"; commands stay in the provider's process
+//     group, so the engine's SIGINT/SIGKILL of that group reaches them.
 //
-// Inputs marked secret stay secret in outputs (the engine re-applies secret
-// markers by property name, as Configure declares AcceptSecrets=false).
+// Secrets: Configure declares AcceptSecrets=false, so the engine re-applies
+// secret markers by property name; as upstream, a secret input keeps its own
+// secretness in state and does not make stdout or stderr secret.
 // Copying assets and remote (SSH) commands are not implemented.
 package main
 
@@ -26,7 +38,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -35,8 +46,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"syscall"
-	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/diag"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -53,18 +62,17 @@ const resourceType = "command:local:Command"
 // version is set at build time to the @pulumi/command SDK version it serves.
 var version = "1.2.1"
 
-// replaceKeys force a replacement when they change and no update command is set.
-var replaceKeys = []string{"create", "environment", "dir", "interpreter", "stdin", "assetPaths", "archivePaths"}
-
-// updateKeys change in place without running anything.
-var updateKeys = []string{"update", "delete", "logging", "addPreviousOutputInEnv"}
+// inputKeys are the inputs of command:local:Command; every one but triggers changes in place.
+var inputKeys = []string{"create", "update", "delete", "environment", "dir", "interpreter", "stdin", "logging",
+	"addPreviousOutputInEnv", "assetPaths", "archivePaths"}
 
 type commandProvider struct {
 	pulumirpc.UnimplementedResourceProviderServer
 	host *provider.HostClient
 
-	mu      sync.Mutex
-	running map[*exec.Cmd]struct{}
+	mu        sync.Mutex
+	running   map[*exec.Cmd]struct{}
+	cancelled bool
 }
 
 func main() {
@@ -127,30 +135,42 @@ func (p *commandProvider) Diff(_ context.Context, req *pulumirpc.DiffRequest) (*
 		olds = oi.AsMap()
 	}
 	news := req.GetNews().AsMap()
-	hasUpdate := news["update"] != nil && news["update"] != ""
 
 	var diffs, replaces []string
 	detailed := map[string]*pulumirpc.PropertyDiff{}
-	mark := func(key string, replace bool) {
-		diffs = append(diffs, key)
-		kind := pulumirpc.PropertyDiff_UPDATE
-		if replace {
-			replaces = append(replaces, key)
-			kind = pulumirpc.PropertyDiff_UPDATE_REPLACE
-		}
+	add := func(key string, kind pulumirpc.PropertyDiff_Kind) {
 		detailed[key] = &pulumirpc.PropertyDiff{Kind: kind, InputDiff: true}
 	}
-	if changed(olds, news, "triggers") {
-		mark("triggers", true)
-	}
-	for _, k := range replaceKeys {
-		if changed(olds, news, k) {
-			mark(k, !hasUpdate)
+	// triggers: element paths are updates; the whole list appearing or disappearing replaces.
+	oldT, hadT := olds["triggers"]
+	newT, hasT := news["triggers"]
+	switch {
+	case hadT && !hasT:
+		diffs, replaces = append(diffs, "triggers"), append(replaces, "triggers")
+		add("triggers", pulumirpc.PropertyDiff_DELETE_REPLACE)
+	case !hadT && hasT:
+		diffs, replaces = append(diffs, "triggers"), append(replaces, "triggers")
+		add("triggers", pulumirpc.PropertyDiff_ADD_REPLACE)
+	case hadT && hasT && !reflect.DeepEqual(oldT, newT):
+		diffs = append(diffs, "triggers")
+		o, _ := oldT.([]any)
+		n, _ := newT.([]any)
+		for i := 0; i < len(o) || i < len(n); i++ {
+			key := fmt.Sprintf("triggers[%d]", i)
+			switch {
+			case i >= len(n):
+				add(key, pulumirpc.PropertyDiff_DELETE)
+			case i >= len(o):
+				add(key, pulumirpc.PropertyDiff_ADD)
+			case !reflect.DeepEqual(o[i], n[i]):
+				add(key, pulumirpc.PropertyDiff_UPDATE)
+			}
 		}
 	}
-	for _, k := range updateKeys {
+	for _, k := range inputKeys {
 		if changed(olds, news, k) {
-			mark(k, false)
+			diffs = append(diffs, k)
+			add(k, pulumirpc.PropertyDiff_UPDATE)
 		}
 	}
 	sort.Strings(diffs)
@@ -164,10 +184,11 @@ func (p *commandProvider) Diff(_ context.Context, req *pulumirpc.DiffRequest) (*
 	return resp, nil
 }
 
-func newID() string {
-	b := make([]byte, 8)
+// newID is the resource name followed by 8 random hex characters, as upstream.
+func newID(urn string) string {
+	b := make([]byte, 4)
 	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
+	return resource.URN(urn).Name() + hex.EncodeToString(b)
 }
 
 // withOutputs returns inputs plus stdout/stderr, or unknowns in a preview.
@@ -197,16 +218,32 @@ func (p *commandProvider) Create(ctx context.Context, req *pulumirpc.CreateReque
 	stdout, stderr := "", ""
 	if c, _ := in["create"].(string); c != "" {
 		var err error
-		stdout, stderr, err = p.run(ctx, req.GetUrn(), "create", c, in, nil)
+		stdout, stderr, err = p.run(ctx, req.GetUrn(), c, in, nil)
 		if err != nil {
 			return nil, err
 		}
 	}
-	return &pulumirpc.CreateResponse{Id: newID(), Properties: withOutputs(req.GetProperties(), stdout, stderr, false)}, nil
+	return &pulumirpc.CreateResponse{Id: newID(req.GetUrn()), Properties: withOutputs(req.GetProperties(), stdout, stderr, false)}, nil
 }
 
 func (p *commandProvider) Read(_ context.Context, req *pulumirpc.ReadRequest) (*pulumirpc.ReadResponse, error) {
 	return &pulumirpc.ReadResponse{Id: req.GetId(), Properties: req.GetProperties(), Inputs: req.GetInputs()}, nil
+}
+
+// previousOutputs is PULUMI_COMMAND_STDOUT/STDERR for an update or delete: set
+// only when non-empty, and not at all when addPreviousOutputInEnv is false.
+func previousOutputs(inputs, outputs map[string]any) map[string]string {
+	env := map[string]string{}
+	if b, ok := inputs["addPreviousOutputInEnv"].(bool); ok && !b {
+		return env
+	}
+	if s, _ := outputs["stdout"].(string); s != "" {
+		env["PULUMI_COMMAND_STDOUT"] = s
+	}
+	if s, _ := outputs["stderr"].(string); s != "" {
+		env["PULUMI_COMMAND_STDERR"] = s
+	}
+	return env
 }
 
 func (p *commandProvider) Update(ctx context.Context, req *pulumirpc.UpdateRequest) (*pulumirpc.UpdateResponse, error) {
@@ -214,16 +251,17 @@ func (p *commandProvider) Update(ctx context.Context, req *pulumirpc.UpdateReque
 	news := req.GetNews().AsMap()
 	prevOut, _ := olds["stdout"].(string)
 	prevErr, _ := olds["stderr"].(string)
-	u, _ := news["update"].(string)
-	if u == "" {
-		return &pulumirpc.UpdateResponse{Properties: withOutputs(req.GetNews(), prevOut, prevErr, false)}, nil
-	}
 	if req.GetPreview() {
 		return &pulumirpc.UpdateResponse{Properties: withOutputs(req.GetNews(), "", "", true)}, nil
 	}
-	stdout, stderr, err := p.run(ctx, req.GetUrn(), "update", u, news, map[string]string{
-		"PULUMI_COMMAND_STDOUT": prevOut, "PULUMI_COMMAND_STDERR": prevErr,
-	})
+	c, _ := news["update"].(string)
+	if c == "" {
+		c, _ = news["create"].(string)
+	}
+	if c == "" {
+		return &pulumirpc.UpdateResponse{Properties: withOutputs(req.GetNews(), prevOut, prevErr, false)}, nil
+	}
+	stdout, stderr, err := p.run(ctx, req.GetUrn(), c, news, previousOutputs(news, olds))
 	if err != nil {
 		return nil, err
 	}
@@ -236,12 +274,7 @@ func (p *commandProvider) Delete(ctx context.Context, req *pulumirpc.DeleteReque
 	if d == "" {
 		return &emptypb.Empty{}, nil
 	}
-	prevOut, _ := props["stdout"].(string)
-	prevErr, _ := props["stderr"].(string)
-	_, _, err := p.run(ctx, req.GetUrn(), "delete", d, props, map[string]string{
-		"PULUMI_COMMAND_STDOUT": prevOut, "PULUMI_COMMAND_STDERR": prevErr,
-	})
-	if err != nil {
+	if _, _, err := p.run(ctx, req.GetUrn(), d, props, previousOutputs(props, props)); err != nil {
 		return nil, err
 	}
 	return &emptypb.Empty{}, nil
@@ -250,28 +283,26 @@ func (p *commandProvider) Delete(ctx context.Context, req *pulumirpc.DeleteReque
 func (p *commandProvider) Cancel(context.Context, *emptypb.Empty) (*emptypb.Empty, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.cancelled = true
 	for c := range p.running {
 		if c.Process != nil {
-			_ = syscall.Kill(-c.Process.Pid, syscall.SIGTERM)
+			_ = c.Process.Kill() // the interpreter only, as exec.CommandContext does upstream
 		}
 	}
 	return &emptypb.Empty{}, nil
 }
 
-// tail keeps the last n lines of s.
-func tail(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}
-
 // run executes one command through its interpreter and streams each output
 // line to the engine as an info message for the resource.
-func (p *commandProvider) run(ctx context.Context, urn, step, script string, in map[string]any,
+func (p *commandProvider) run(ctx context.Context, urn, script string, in map[string]any,
 	extraEnv map[string]string,
 ) (string, string, error) {
+	p.mu.Lock()
+	cancelled := p.cancelled
+	p.mu.Unlock()
+	if cancelled {
+		return "", "", fmt.Errorf("context canceled: running %q:\n", script)
+	}
 	interp := []string{"/bin/sh", "-c"}
 	if list, ok := in["interpreter"].([]any); ok && len(list) > 0 {
 		interp = interp[:0]
@@ -281,7 +312,6 @@ func (p *commandProvider) run(ctx context.Context, urn, step, script string, in 
 		}
 	}
 	cmd := exec.Command(interp[0], append(interp[1:], script)...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if dir, _ := in["dir"].(string); dir != "" {
 		cmd.Dir = dir
 	}
@@ -296,8 +326,10 @@ func (p *commandProvider) run(ctx context.Context, urn, step, script string, in 
 			env = append(env, fmt.Sprintf("%s=%v", k, m[k]))
 		}
 	}
-	for k, v := range extraEnv {
-		env = append(env, k+"="+v)
+	for _, k := range []string{"PULUMI_COMMAND_STDOUT", "PULUMI_COMMAND_STDERR"} {
+		if v, ok := extraEnv[k]; ok {
+			env = append(env, k+"="+v)
+		}
 	}
 	cmd.Env = env
 	if stdin, _ := in["stdin"].(string); stdin != "" {
@@ -325,7 +357,7 @@ func (p *commandProvider) run(ctx context.Context, urn, step, script string, in 
 			combined.WriteString(line + "\n")
 			cmu.Unlock()
 			if log && p.host != nil {
-				_ = p.host.Log(context.Background(), diag.Info, resource.URN(urn), line)
+				_ = p.host.LogStatus(context.Background(), diag.Info, resource.URN(urn), line)
 			}
 		}
 		_, _ = io.Copy(io.Discard, r)
@@ -334,17 +366,16 @@ func (p *commandProvider) run(ctx context.Context, urn, step, script string, in 
 	go pump(outR, &stdout, logging == "stdout" || logging == "stdoutAndStderr")
 	go pump(errR, &stderr, logging == "stderr" || logging == "stdoutAndStderr")
 
-	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		_ = outW.Close()
 		_ = errW.Close()
 		wg.Wait()
-		return "", "", fmt.Errorf("%s: could not start %q: %w", step, interp[0], err)
+		return "", "", fmt.Errorf("%w: running %q:\n", err, script)
 	}
 	p.mu.Lock()
 	p.running[cmd] = struct{}{}
 	p.mu.Unlock()
-	stop := context.AfterFunc(ctx, func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM) })
+	stop := context.AfterFunc(ctx, func() { _ = cmd.Process.Kill() })
 	err := cmd.Wait()
 	stop()
 	p.mu.Lock()
@@ -354,16 +385,10 @@ func (p *commandProvider) run(ctx context.Context, urn, step, script string, in 
 	_ = errW.Close()
 	wg.Wait()
 
-	so := strings.TrimRight(stdout.String(), "\n")
-	se := strings.TrimRight(stderr.String(), "\n")
 	if err != nil {
-		var ee *exec.ExitError
-		code := -1
-		if errors.As(err, &ee) {
-			code = ee.ExitCode()
-		}
-		return so, se, fmt.Errorf("%s command failed (exit %d after %s):\n%s", step, code,
-			time.Since(start).Round(time.Millisecond), tail(combined.String(), 20))
+		return "", "", fmt.Errorf("%w: running %q:\n%s", err, script, combined.String())
 	}
+	so := strings.TrimSuffix(stdout.String(), "\n")
+	se := strings.TrimSuffix(stderr.String(), "\n")
 	return so, se, nil
 }

@@ -1,0 +1,20 @@
+// What a failed update's last line says: the step that failed and the tool's own words.
+
+/** The steps whose scripts end a failure with "<step> failed: <reason>". */
+const STEP_FAILED_RE = /\b((?:backup|migrations|container|smoke|restore) failed: .*)$/;
+
+/**
+ * The cause of a failed update, from the engine's output: the failing step's
+ * own line when a step failed, else the engine's first error line.
+ */
+export function causeOf(text: string): string {
+    // eslint-disable-next-line no-control-regex
+    const lines = text.split("\n").map(l => l.replace(/\u001b\[[0-9;]*m/g, "").trim());
+    for (let i = lines.length - 1; i >= 0; i--) {
+        const m = STEP_FAILED_RE.exec(lines[i]);
+        if (m) return m[1].replace(/\\n.*$/, "").replace(/["\\]+$/, "");
+    }
+    const err = lines.find(l => /^error:/.test(l) && !/^error: update failed$/.test(l));
+    if (err) return err.replace(/^error:\s*/, "");
+    return lines.find(l => /failed|error/i.test(l)) ?? "the update failed";
+}

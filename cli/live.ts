@@ -1,0 +1,109 @@
+// Reads of the live system that deployctl's pre-flight checks need: the
+// schema the database is at, the release the service's container runs, and
+// the migration files an image carries. Each returns data; the decisions are
+// the pure functions in components/schema.ts and cli/history.ts.
+import { execFile } from "child_process";
+import { ConfigMap, Stack } from "@pulumi/pulumi/automation";
+import { DEFAULTS, PROJECT } from "../components/config";
+import { LiveSchema, parseVersionLine } from "../components/schema";
+
+/** Result of a child process. */
+export interface RunResult {
+    code: number;
+    out: string;
+}
+
+/** Runs a program (no shell) and collects its output. */
+export function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<RunResult> {
+    return new Promise(resolve => {
+        execFile(cmd, args, { env, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+            const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
+            resolve({ code, out: `${stdout}${stderr}`.trim() });
+        });
+    });
+}
+
+/** A stack's settings, with Pulumi.yaml's defaults applied, and its database password. */
+export interface StackSettings {
+    get(key: string): string;
+    password: string | undefined;
+}
+
+/** Reads a stack's project settings (and its secret password, decrypted only in memory). */
+export async function stackSettings(stack: Stack, cfg?: ConfigMap): Promise<StackSettings> {
+    const all = cfg ?? await stack.getAllConfig();
+    const password = (await stack.getConfig(`${PROJECT}:dbPassword`).catch(() => undefined))?.value;
+    return { get: (k: string) => all[`${PROJECT}:${k}`]?.value ?? DEFAULTS[k] ?? "", password };
+}
+
+/** libpq's environment for the stack's database. */
+export function pgEnvOf(s: StackSettings): NodeJS.ProcessEnv {
+    return {
+        ...process.env, PGHOST: s.get("dbHost"), PGPORT: s.get("dbPort"), PGUSER: s.get("dbUser"),
+        PGDATABASE: s.get("dbName"), PGPASSWORD: s.password ?? "", PGCONNECT_TIMEOUT: "10",
+    };
+}
+
+/** The environment of a docker CLI call on the stack's engine. */
+export function dockerEnvOf(s: StackSettings): NodeJS.ProcessEnv {
+    const host = s.get("dockerHost");
+    return { ...process.env, ...(host ? { DOCKER_HOST: host } : {}) };
+}
+
+/**
+ * The schema the database is at, from the migration tool's version table.
+ * A database without that table has had no migration: schema 0. Throws with
+ * psql's own first line when the database cannot be read.
+ */
+export async function readLiveSchema(s: StackSettings): Promise<LiveSchema> {
+    const table = s.get("schemaTable");
+    const env = pgEnvOf(s);
+    const exists = await run("psql", ["-qAtX", "--no-password", "-c", `SELECT to_regclass('${table}') IS NOT NULL`], env);
+    if (exists.code !== 0) throw new Error(`cannot read the live schema of ${s.get("dbName")} at ${s.get("dbHost")}:${s.get("dbPort")}: ${exists.out.split("\n")[0]}`);
+    if (exists.out !== "t") return { version: 0, dirty: false };
+    const row = await run("psql", ["-qAtX", "--no-password", "-F", " ", "-c", `SELECT version, dirty FROM ${table} LIMIT 1`], env);
+    if (row.code !== 0) throw new Error(`cannot read ${table}: ${row.out.split("\n")[0]}`);
+    if (row.out === "") return { version: 0, dirty: false };
+    const parsed = parseVersionLine(row.out.replace(/ t$/, " true").replace(/ f$/, " false"));
+    if (!parsed) throw new Error(`${table} holds an unexpected row: ${JSON.stringify(row.out)}`);
+    return parsed;
+}
+
+/** The release the service's container runs now (its version label), or undefined when none runs. */
+export async function servingVersion(s: StackSettings): Promise<string | undefined> {
+    const r = await run("docker", ["inspect", "-f", '{{.State.Running}} {{index .Config.Labels "org.opencontainers.image.version"}}', s.get("appName")], dockerEnvOf(s));
+    if (r.code !== 0) return undefined;
+    const [running, version] = r.out.split(" ");
+    return running === "true" && version ? version : undefined;
+}
+
+/** The migration file names an image carries (its migrationsDir), read without running it. */
+export async function imageMigrationFiles(s: StackSettings, ref: string): Promise<string[]> {
+    const env = dockerEnvOf(s);
+    const created = await run("docker", ["create", "--entrypoint", s.get("migrateCommand"), ref], env);
+    if (created.code !== 0) throw new Error(`cannot create a container of ${ref}: ${created.out.split("\n").pop()}`);
+    const id = created.out.split("\n").pop()!.trim();
+    try {
+        const listed = await new Promise<RunResult>(resolve => {
+            const p = execFile("sh", ["-c", 'docker cp "$CID:$DIR/." - | tar -t'],
+                { env: { ...env, CID: id, DIR: s.get("migrationsDir") }, maxBuffer: 16 * 1024 * 1024 },
+                (err, stdout, stderr) => resolve({ code: err ? 1 : 0, out: err ? stderr : stdout }));
+            p.stdin?.end();
+        });
+        if (listed.code !== 0) throw new Error(`cannot list ${s.get("migrationsDir")} in ${ref}: ${listed.out.split("\n")[0]}`);
+        return listed.out.split("\n").map(l => l.replace(/^\.\//, "").trim()).filter(l => l !== "" && l !== ".");
+    } finally {
+        await run("docker", ["rm", id], env);
+    }
+}
+
+/**
+ * Whether a migration is running on the stack's database right now: the
+ * migration tool (golang-migrate) holds a PostgreSQL advisory lock while it
+ * migrates, and marks the schema dirty meanwhile.
+ */
+export async function migrationRunning(s: StackSettings): Promise<boolean> {
+    const r = await run("psql", ["-qAtX", "--no-password", "-c",
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"], pgEnvOf(s));
+    return r.code === 0 && r.out !== "0";
+}

@@ -1,0 +1,78 @@
+# shellcheck shell=bash
+# A verified, checksummed pg_dump (run by components/databaseBackup.ts under
+# bash's strict mode).
+#
+# Environment: PGHOST/PGPORT/PGUSER/PGDATABASE/PGPASSWORD, BACKUP_DIR,
+# BACKUP_PREFIX (pre_release, or safety_before_restore for the safety dump of
+# a restore), RELEASE_VERSION (the release whose data the dump holds or
+# precedes), BACKUP_VERIFY and BACKUP_RETAIN.
+#
+# The dump is written under a temporary name, verified, fsynced and only then
+# renamed to <prefix>_<version>_<UTC timestamp>.dump (never over an existing
+# file), so a dump under its final name is always complete and verified, and
+# no dump is ever overwritten. The leftovers of a killed backup (a
+# *.partial.<pid> file, a verify_<ts>_<host>_<pid> scratch database) whose
+# process is gone are removed first; a complete dump is never touched.
+# The last line of stdout is the JSON result.
+
+umask 077
+mkdir -p "$BACKUP_DIR" || { echo "backup failed: cannot create $BACKUP_DIR" >&2; exit 1; }
+[ -w "$BACKUP_DIR" ] || { echo "backup failed: $BACKUP_DIR is not writable" >&2; exit 1; }
+host=$(printf "%s" "${HOSTNAME:-localhost}" | cksum | cut -c1-6)
+
+alive() { kill -0 "$1" 2>/dev/null; }
+
+# Leftovers of killed backups on this machine.
+for f in "$BACKUP_DIR"/*.dump.partial.*; do
+  [ -e "$f" ] || continue
+  pid=${f##*.partial.}
+  case $pid in ''|*[!0-9]*) continue ;; esac
+  if ! alive "$pid"; then echo "backup: removing $(basename "$f"), left by a killed backup (process $pid is gone)"; rm -f -- "$f"; fi
+done
+
+pg_isready -q -t 10 || { echo "backup failed: database $PGDATABASE at $PGHOST:$PGPORT is not reachable; nothing was changed" >&2; exit 1; }
+
+for db in $(psql -qAtX --no-password -d postgres -c "SELECT datname FROM pg_database WHERE datname LIKE 'verify\\_%\\_${host}\\_%'" 2>/dev/null || true); do
+  pid=${db##*_}
+  case $pid in ''|*[!0-9]*) continue ;; esac
+  if ! alive "$pid"; then echo "backup: dropping scratch database $db, left by a killed backup (process $pid is gone)"; dropdb --no-password --if-exists "$db" || true; fi
+done
+
+ts=$(date -u +%Y%m%dT%H%M%SZ)
+final="$BACKUP_DIR/${BACKUP_PREFIX}_${RELEASE_VERSION}_${ts}.dump"
+n=1; while [ -e "$final" ]; do n=$((n + 1)); final="$BACKUP_DIR/${BACKUP_PREFIX}_${RELEASE_VERSION}_${ts}_$n.dump"; done
+tmp="$final.partial.$$"
+scratch=""
+cleanup() { [ -z "$tmp" ] || rm -f "$tmp"; if [ -n "$scratch" ]; then dropdb --no-password --if-exists "$scratch" >/dev/null 2>&1 || true; fi; }
+trap cleanup EXIT
+
+echo "backup: pg_dump -Fc $PGDATABASE at $PGHOST:$PGPORT"
+t0=$EPOCHREALTIME
+pg_dump -Fc --no-password -f "$tmp" || { echo "backup failed: pg_dump exited with an error; nothing was changed" >&2; exit 1; }
+t1=$EPOCHREALTIME
+sync "$tmp"
+pg_restore --list "$tmp" >/dev/null || { echo "backup failed: dump is unreadable (pg_restore --list failed); nothing was changed" >&2; exit 1; }
+verified=list
+if [ "$BACKUP_VERIFY" = restore ]; then
+  scratch="verify_${ts,,}_${host}_$$"
+  createdb --no-password "$scratch"
+  pg_restore --no-password --no-owner --exit-on-error -d "$scratch" "$tmp" || { echo "backup failed: verification restore into a scratch database failed; nothing was changed" >&2; exit 1; }
+  dropdb --no-password "$scratch"; scratch=""
+  verified=restore
+fi
+t2=$EPOCHREALTIME
+dump_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }'); verify_s=$(awk -v a="$t1" -v b="$t2" 'BEGIN { printf "%.2f", b - a }')
+sha=$(sha256sum "$tmp" | cut -d" " -f1)
+bytes=$(stat -c %s "$tmp")
+echo "$sha  $(basename "$final")" >>"$BACKUP_DIR/SHA256SUMS" || { echo "backup failed: cannot write $BACKUP_DIR/SHA256SUMS; nothing was changed" >&2; exit 1; }
+mv -n "$tmp" "$final"
+[ ! -e "$tmp" ] || { keep=$tmp; tmp=""; echo "backup failed: $final appeared while writing; both kept, this dump stays at $keep" >&2; exit 1; }
+sync "$BACKUP_DIR"
+echo "backup: $final verified by $verified, sha256 $sha, $bytes bytes (dump ${dump_s}s, verification ${verify_s}s)"
+if [ "$BACKUP_RETAIN" -gt 0 ]; then
+  # Retention counts pre-release dumps only; safety dumps are never removed by it.
+  find "$BACKUP_DIR" -maxdepth 1 -name 'pre_release_*.dump' -printf '%T@ %p\n' | sort -rn | tail -n +$((BACKUP_RETAIN + 1)) | cut -d' ' -f2- | while read -r old; do
+    echo "backup: retention keeps the newest $BACKUP_RETAIN dumps; removing $old"; rm -f -- "$old"
+  done
+fi
+printf '{"path":"%s","sha256":"%s","bytes":%s,"verified":"%s","takenAt":"%s","dumpSeconds":%s,"verifySeconds":%s,"kind":"%s"}\n' "$final" "$sha" "$bytes" "$verified" "$ts" "$dump_s" "$verify_s" "$BACKUP_PREFIX"
