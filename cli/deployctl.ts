@@ -233,6 +233,7 @@ async function history(stack: Stack): Promise<UpdateLike[]> {
 
 async function cmdDeploy(v: Record<string, string | boolean | undefined>): Promise<void> {
     const stack = await openStack(requireStack(v));
+    checkNotLocked(stack.name);
     const current = await stack.getAllConfig();
     const flags: Record<string, string | undefined> = {
         version: v.version as string | undefined, image: v.image as string | undefined,
@@ -265,7 +266,6 @@ async function cmdDeploy(v: Record<string, string | boolean | undefined>): Promi
     }
     const rangeProblem = rangeProblems(values)[0];
     if (rangeProblem) throw new UsageError(rangeProblem);
-    checkNotLocked(stack.name);
     const settings = await stackSettings(stack, current);
     const version = next[ns("version")].value;
     const ref = `${next[ns("image")].value}@${next[ns("imageDigest")].value}`;
@@ -300,6 +300,7 @@ async function cmdRollback(target: string | undefined, v: Record<string, string 
     const mode = (v.db as string | undefined) ?? "keep";
     if (!["keep", "down", "restore"].includes(mode)) throw new UsageError(`--db ${JSON.stringify(mode)} is invalid: must be keep, down or restore`);
     const stack = await openStack(requireStack(v));
+    checkNotLocked(stack.name);
     const updates = await history(stack);
     const cfg = await stack.getAllConfig();
     const settings = await stackSettings(stack, cfg);
@@ -312,7 +313,6 @@ async function cmdRollback(target: string | undefined, v: Record<string, string 
         : current;
     const from = { version: fromRow.version, image: fromRow.image, imageDigest: fromRow.imageDigest };
     const rel = releaseConfigOf(updates, chosen.update);
-    checkNotLocked(stack.name);
 
     const dockerHost = settings.get("dockerHost");
     const ref = `${rel.image}@${rel.imageDigest}`;

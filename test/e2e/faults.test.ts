@@ -57,12 +57,10 @@ describe("faults mid-deploy (real engine)", function () {
             expect(r.stderr.trim()).to.match(/^deployctl: cannot read the live schema of \S+ at 127\.0\.0\.1:\d+: .*; nothing was changed$/);
             expect(s.config()).to.equal(config);
             // A plain pulumi up of another release gets as far as the backup, which fails before any change.
-            for (const [k, v] of Object.entries({ version: "v1.0.0", gitSha: rel["v1.0.0"].gitSha, imageDigest: rel["v1.0.0"].digest, schemaVersion: "1" })) {
-                s.pulumiOk(["config", "set", `release:${k}`, v]);
-            }
+            s.setRelease("v1.0.0");
             const up = s.pulumi(["up", "--yes", "--skip-preview"]);
             expect(up.code).to.not.equal(0);
-            expect(up.stdout + up.stderr).to.include("backup failed: database");
+            expect(up.stdout + up.stderr, up.stdout + up.stderr).to.include("backup failed: database");
             expect(up.stdout + up.stderr).to.include("is not reachable; nothing was changed");
             expect(s.dumps()).to.deep.equal(dumps);
             fs.writeFileSync(s.configFile, config);
@@ -126,9 +124,7 @@ describe("faults mid-deploy (real engine)", function () {
         expect(retry.stderr).to.include("the database is dirty at schema 3");
         expect(retry.stderr).to.include(`deployctl force-schema 2 --stack ${s.name} --yes`);
         // ...and so is a plain pulumi up of it, in the migration step.
-        for (const [k, v] of Object.entries({ version: "v1.2.0", gitSha: rel["v1.2.0"].gitSha, imageDigest: rel["v1.2.0"].digest, schemaVersion: "3" })) {
-            s.pulumiOk(["config", "set", `release:${k}`, v]);
-        }
+        s.setRelease("v1.2.0");
         const plain = s.pulumi(["up", "--yes", "--skip-preview"]);
         expect(plain.code).to.not.equal(0);
         expect(plain.stdout + plain.stderr).to.include("migrations failed: the database is dirty at schema 3");

@@ -14,10 +14,13 @@ describe("deployctl refusals (real engine)", function () {
     let goneRef = "";
 
     /** Runs a refused command and checks that it changed nothing. */
-    function refused(run: () => Result, message: string | RegExp): void {
-        const config = s.config();
-        const updates = s.history().length;
-        const id = containerId(s.container);
+    /** What a refusal must leave as it was. */
+    function baseline() {
+        return { config: s.config(), updates: s.history().length, id: containerId(s.container) };
+    }
+
+    function refused(run: () => Result, message: string | RegExp, base = baseline()): void {
+        const { config, updates, id } = base;
         const r = run();
         expect(r.code, `${r.stdout}\n${r.stderr}`).to.equal(2);
         const lines = r.stderr.trim().split("\n");
@@ -120,13 +123,12 @@ describe("deployctl refusals (real engine)", function () {
         s.pulumiOk(["config", "set", "dbPort", String(stall.port)]);
         // A plain pulumi up of another release holds the lock (deployctl's own pre-flight would refuse an unreachable database).
         const config = s.config();
-        for (const [k, v] of Object.entries({ version: "v1.0.0", gitSha: rel["v1.0.0"].gitSha, imageDigest: rel["v1.0.0"].digest, schemaVersion: "1" })) {
-            s.pulumiOk(["config", "set", `release:${k}`, v]);
-        }
+        s.setRelease("v1.0.0");
+        const base = baseline(); // before the lock: reading history waits for the stalled database
         const other = execAsync("pulumi", ["up", "--yes", "--skip-preview", "--stack", s.name, "--non-interactive"], s.env, ROOT);
         try {
             await s.waitForLock();
-            refused(() => s.deployctl(["rollback", "v1.0.0"]), /^deployctl: stack e2e-\S+ is locked by another update in progress/);
+            refused(() => s.deployctl(["rollback", "v1.0.0"]), /^deployctl: stack e2e-\S+ is locked by another update in progress/, base);
         } finally {
             const r = await other;
             stall.close();

@@ -76,6 +76,13 @@ export class TestStack {
             "--notes", `e2e ${version}`, ...extra]);
     }
 
+    /** Sets one release's keys in the stack config by hand, as an operator running plain `pulumi up` would. */
+    setRelease(version: string): void {
+        const r = releases()[version];
+        const keys = { version: r.version, gitSha: r.gitSha, imageDigest: r.digest, schemaVersion: r.schemaVersion, schemaMin: r.schemaMin, schemaMax: r.schemaMax };
+        for (const [k, v] of Object.entries(keys)) this.pulumiOk(["config", "set", `release:${k}`, String(v)]);
+    }
+
     history(): HistoryRow[] {
         const r = this.deployctl(["history", "--json"]);
         if (r.code !== 0) throw new Error(`history failed: ${r.stderr}`);
