@@ -1,4 +1,4 @@
-// The deploy program: validated release config → verified backup → migrations
+// The deploy program: validated release config → image pulled by digest → verified backup → migrations
 // → deploy by digest → smoke test → release record (the stack outputs).
 import * as pulumi from "@pulumi/pulumi";
 import { AppService } from "./components/appService";
@@ -8,6 +8,7 @@ import { DatabaseRestore } from "./components/databaseRestore";
 import { Migrations, databaseUrl } from "./components/migrations";
 import { OffsiteCopy } from "./components/offsiteCopy";
 import { ReleaseRecord } from "./components/record";
+import { ReleaseImage } from "./components/releaseImage";
 import { showRange } from "./components/schema";
 import { SmokeTest } from "./components/smokeTest";
 
@@ -33,6 +34,9 @@ const db = { host: s.dbHost, port: s.dbPort, database: s.dbName, user: s.dbUser,
 const identity = releaseIdentity(release);
 const ref = imageRef(release);
 
+// The release image is on the host before anything changes.
+const releaseImage = new ReleaseImage("image", { imageRef: ref, dockerHost: s.dockerHost });
+
 // Before a restore, the backup is the safety dump of the data about to be discarded,
 // named after the release whose data it holds, never pre_release_*.
 const restoring = s.dbMode === "restore";
@@ -40,7 +44,7 @@ const backup = new DatabaseBackup("backup", {
     db, backupDir: s.backupDir, triggers: identity, verify: s.backupVerify, retain: s.backupRetain,
     kind: restoring ? "safety_before_restore" : "pre_release",
     version: restoring ? s.replacesVersion : release.version,
-});
+}, { dependsOn: [releaseImage] });
 const databaseUrlSecret = password.apply(p => databaseUrl(db, p));
 
 const restore = s.dbMode === "restore"
@@ -61,7 +65,7 @@ const app = new AppService("app", {
     healthPath: s.healthPath, healthTimeoutSeconds: s.smokeRetries * s.smokeTimeoutSeconds,
     labels: { version: release.version, gitSha: release.gitSha, digest: release.imageDigest },
     env: s.appDatabaseEnv ? { ...s.appEnv, [s.appDatabaseEnv]: pulumi.secret(databaseUrlSecret) } : s.appEnv,
-    dockerHost: s.dockerHost, driver: s.appDriver, triggers: identity,
+    dockerHost: s.dockerHost, triggers: identity,
 }, { dependsOn: [migrations] });
 
 const smoke = new SmokeTest("smoke", {

@@ -316,7 +316,10 @@ async function cmdRollback(target: string | undefined, v: Record<string, string 
 
     const dockerHost = settings.get("dockerHost");
     const ref = `${rel.image}@${rel.imageDigest}`;
-    const pull = await run("docker", ["pull", "-q", ref], { ...process.env, ...(dockerHost ? { DOCKER_HOST: dockerHost } : {}) });
+    // An image already on the host needs no registry (a digest cannot change), as the pull step itself does.
+    const dockerEnv = { ...process.env, ...(dockerHost ? { DOCKER_HOST: dockerHost } : {}) };
+    const present = await run("docker", ["image", "inspect", "--format", "{{.Id}}", ref], dockerEnv);
+    const pull = present.code === 0 ? present : await run("docker", ["pull", "-q", ref], dockerEnv);
     if (pull.code !== 0) {
         throw new RefusedError(`${chosen.version}'s image ${ref} cannot be pulled (${pull.out.split("\n").pop()}); nothing was changed`);
     }

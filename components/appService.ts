@@ -1,6 +1,5 @@
-// The running service: the release image pulled by digest and run as a container on host networking.
+// The running service: the release image, pulled beforehand by ReleaseImage, run as a container on host networking.
 import * as command from "@pulumi/command";
-import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { BASH, lastJsonLine, scriptFile, withDockerHost } from "./shell";
 import { childOpts } from "./options";
@@ -34,8 +33,6 @@ export interface AppServiceArgs {
     readonly env: Record<string, pulumi.Input<string>>;
     /** Docker engine address; empty inherits DOCKER_HOST. */
     readonly dockerHost: string;
-    /** `cli`: the docker CLI through @pulumi/command; `provider`: @pulumi/docker. */
-    readonly driver: "cli" | "provider";
     /** The release identity: the container is replaced whenever it changes. */
     readonly triggers: pulumi.Input<pulumi.Input<string>[]>;
 }
@@ -52,54 +49,29 @@ export class AppService extends pulumi.ComponentResource {
     constructor(name: string, args: AppServiceArgs, opts?: pulumi.ComponentResourceOptions) {
         super("api-server:release:AppService", name, {}, opts);
         this.imageRef = pulumi.output(args.imageRef);
-        if (args.driver === "provider") {
-            const provider = new docker.Provider(`${name}-docker`, args.dockerHost ? { host: args.dockerHost } : {}, childOpts(this, opts));
-            const image = new docker.RemoteImage(`${name}-image`, {
-                name: args.imageRef,
-                keepLocally: true,
-            }, { ...childOpts(this, opts), provider });
-            const container = new docker.Container(`${name}-container`, {
-                name: args.name,
-                image: image.repoDigest,
-                networkMode: "host",
-                restart: "unless-stopped",
-                envs: pulumi.output({ ...args.env, PORT: pulumi.output(args.port).apply(String) })
-                    .apply(e => Object.entries(e).map(([k, v]) => `${k}=${v}`)),
-                labels: [
-                    { label: "org.opencontainers.image.version", value: args.labels.version },
-                    { label: "org.opencontainers.image.revision", value: args.labels.gitSha },
-                    { label: "release.digest", value: args.labels.digest },
-                ],
-                waitTimeout: args.healthTimeoutSeconds,
-                mustRun: true,
-            }, { ...childOpts(this, opts), provider, deleteBeforeReplace: true, replaceOnChanges: ["image"] });
-            this.containerId = container.id;
-            this.startedAt = container.id.apply(() => new Date().toISOString());
-        } else {
-            const env: Record<string, pulumi.Input<string>> = {
-                ...args.env,
-                IMAGE_REF: args.imageRef,
-                NAME: args.name,
-                PORT: pulumi.output(args.port).apply(String),
-                APP_HOST: args.appHost,
-                HEALTH_PATH: args.healthPath,
-                HEALTH_TIMEOUT: pulumi.output(args.healthTimeoutSeconds).apply(String),
-                RELEASE_VERSION: args.labels.version,
-                RELEASE_GIT_SHA: args.labels.gitSha,
-                RELEASE_DIGEST: args.labels.digest,
-                APP_ENV_KEYS: Object.keys(args.env).sort().join(" "),
-            };
-            const cmd = new command.local.Command(`${name}-container`, {
-                interpreter: BASH,
-                create: switchScript(),
-                delete: removeScript(),
-                environment: withDockerHost(env, args.dockerHost),
-                triggers: args.triggers,
-            }, childOpts(this, opts));
-            const result = cmd.stdout.apply(out => lastJsonLine<{ containerId: string; startedAt: string }>(out));
-            this.containerId = result.containerId;
-            this.startedAt = result.startedAt;
-        }
+        const env: Record<string, pulumi.Input<string>> = {
+            ...args.env,
+            IMAGE_REF: args.imageRef,
+            NAME: args.name,
+            PORT: pulumi.output(args.port).apply(String),
+            APP_HOST: args.appHost,
+            HEALTH_PATH: args.healthPath,
+            HEALTH_TIMEOUT: pulumi.output(args.healthTimeoutSeconds).apply(String),
+            RELEASE_VERSION: args.labels.version,
+            RELEASE_GIT_SHA: args.labels.gitSha,
+            RELEASE_DIGEST: args.labels.digest,
+            APP_ENV_KEYS: Object.keys(args.env).sort().join(" "),
+        };
+        const cmd = new command.local.Command(`${name}-container`, {
+            interpreter: BASH,
+            create: switchScript(),
+            delete: removeScript(),
+            environment: withDockerHost(env, args.dockerHost),
+            triggers: args.triggers,
+        }, childOpts(this, opts));
+        const result = cmd.stdout.apply(out => lastJsonLine<{ containerId: string; startedAt: string }>(out));
+        this.containerId = result.containerId;
+        this.startedAt = result.startedAt;
         this.registerOutputs({ imageRef: this.imageRef, containerId: this.containerId, startedAt: this.startedAt });
     }
 }

@@ -43,7 +43,6 @@ export interface DeploySettings {
     readonly appName: string;
     readonly appPort: number;
     readonly appHost: string;
-    readonly appDriver: "cli" | "provider";
     readonly appEnv: Readonly<Record<string, string>>;
     readonly appDatabaseEnv: string;
     readonly criticalEndpoints: readonly CriticalEndpoint[];
@@ -99,7 +98,6 @@ export const DEFAULTS: Readonly<Record<string, string>> = {
     appName: "api-server",
     appPort: "8080",
     appHost: "127.0.0.1",
-    appDriver: "cli",
     appDatabaseEnv: "",
     healthPath: "/health",
     smokeRetries: "30",
@@ -224,7 +222,6 @@ const SETTING_RULES: Record<string, Rule> = {
     appName: regexRule(CONTAINER_RE, "a container name (letters, digits, _.-)"),
     appPort: intRule(1, 65535),
     appHost: regexRule(HOST_RE, "the host name or IP address where the app answers"),
-    appDriver: enumRule("cli", "provider"),
     appDatabaseEnv: regexRule(ENV_NAME_RE, "empty, or the name of the environment variable that hands the app the database URL", true),
     healthPath: regexRule(HTTP_PATH_RE, "an absolute URL path like /health"),
     smokeRetries: intRule(1, 600),
@@ -293,6 +290,12 @@ export function parseDeployConfig(src: ConfigSource, appEnv?: unknown, criticalE
         s[key] = raw;
     }
 
+    // appDriver: provider (docker.Container, which upstream replaces delete-before-create) was removed.
+    const driver = src.get(PROJECT, "appDriver");
+    if (driver !== undefined && driver !== "cli") {
+        problems.push(`${PROJECT}:appDriver ${JSON.stringify(driver)} is no longer supported: the service always switches through the docker CLI; remove it (pulumi config rm appDriver)`);
+    }
+
     const env: Record<string, string> = {};
     if (appEnv !== undefined && appEnv !== null) {
         if (typeof appEnv !== "object" || Array.isArray(appEnv)) {
@@ -343,7 +346,6 @@ export function parseDeployConfig(src: ConfigSource, appEnv?: unknown, criticalE
             appName: s.appName,
             appPort: Number(s.appPort),
             appHost: s.appHost,
-            appDriver: s.appDriver as "cli" | "provider",
             appEnv: env,
             appDatabaseEnv: s.appDatabaseEnv,
             criticalEndpoints: endpoints,

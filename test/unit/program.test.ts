@@ -106,17 +106,27 @@ describe("deploy program (mocked engine)", function () {
         expect(env.DOWN_IMAGE).to.equal(down);
     });
 
-    it("with appDriver=provider pulls docker.RemoteImage by digest and runs docker.Container on host networking", async () => {
-        const run = await runProgram(validConfig({ "api-server:appDriver": "provider" }));
-        const image = run.byName("app-image");
-        const container = run.byName("app-container");
+    it("pulls the release image by digest with docker.RemoteImage before the backup, and keeps old images", async () => {
+        const run = await runProgram(validConfig({ "api-server:dockerHost": "ssh://deploy@db1.example" }));
+        const image = run.byName("image-pull");
+        const provider = run.byName("image-host");
         expect(image.type).to.equal("docker:index/remoteImage:RemoteImage");
         expect(image.raw.name).to.equal("127.0.0.1:5000/acme/api@sha256:" + "b".repeat(64));
-        expect(container.type).to.equal("docker:index/container:Container");
-        expect(container.raw.networkMode).to.equal("host");
-        expect(container.raw.image).to.equal(image.raw.name);
-        expect(container.deleteBeforeReplace).to.equal(true);
-        expect(container.dependencies).to.include(run.byName("migrations-migrate").urn);
+        expect(image.raw.keepLocally, "a replaced release image stays on the host for a rollback").to.equal(true);
+        expect(provider.type).to.equal("pulumi:providers:docker");
+        expect(provider.raw.host).to.equal("ssh://deploy@db1.example");
+        expect(run.byName("backup-dump").dependencies).to.include(image.urn);
+        expect(run.resources.some(r => r.type === "docker:index/container:Container"), "no docker.Container for the service").to.equal(false);
+    });
+
+    it("refuses the removed appDriver provider in one line naming the key", async () => {
+        let err: unknown;
+        try {
+            await runProgram(validConfig({ "api-server:appDriver": "provider" }));
+        } catch (e) {
+            err = e;
+        }
+        expect(String(err)).to.include('api-server:appDriver "provider" is no longer supported');
     });
 
     it("adds a private, versioned, encrypted off-site bucket only when enabled", async () => {
