@@ -7,6 +7,8 @@ import * as docker from "@pulumi/docker";
 import { LocalWorkspace, Stack, EngineEvent } from "@pulumi/pulumi/automation";
 import { expect } from "chai";
 import * as fs from "fs";
+import * as http from "http";
+import * as path from "path";
 import { toolEnv } from "../../cli/workspace";
 import { exec, freePort, health, releases, ref, ROOT, tmpDir, uniq } from "../support/infra";
 
@@ -14,18 +16,19 @@ type Build = () => Record<string, unknown>;
 
 const REGISTRY = "127.0.0.1:5000";
 
-/** Copies the test app's image into a repository of its own and returns repo@digest. */
+/** Builds the test app's image with a label of its own, pushes it to a repository of its own and returns repo@digest. */
 function privateCopy(repo: string): string {
     const source = ref(releases()["v1.0.0"]);
     const tag = `${REGISTRY}/conformance/${repo}:t`;
-    for (const args of [["pull", "-q", source], ["tag", source, tag]]) {
-        const r = exec("docker", args);
-        if (r.code !== 0) throw new Error(`docker ${args.join(" ")}: ${r.stderr}`);
-    }
+    const ctx = tmpDir("conformance-image");
+    fs.writeFileSync(path.join(ctx, "Dockerfile"), `FROM ${source}\nLABEL conformance.copy="${repo}"\n`);
+    const built = exec("docker", ["build", "-q", "-t", tag, ctx], { DOCKER_BUILDKIT: "0" });
+    if (built.code !== 0) throw new Error(`docker build ${tag}: ${built.stderr}`);
     const push = exec("docker", ["push", tag]);
     const digest = /digest: (sha256:[0-9a-f]{64})/.exec(push.stdout)?.[1];
     if (!digest) throw new Error(`docker push ${tag}: ${push.stdout}${push.stderr}`);
     exec("docker", ["rmi", tag]);
+    fs.rmSync(ctx, { recursive: true, force: true });
     return `${REGISTRY}/conformance/${repo}@${digest}`;
 }
 
@@ -82,7 +85,7 @@ describe("docker stand-in conformance (real engine, real Docker, @pulumi/docker 
             const del = exec("curl", ["-fsS", "-X", "DELETE", `http://${REGISTRY}/v2/${repo.slice(REGISTRY.length + 1)}/manifests/${digest}`]);
             expect(del.code, del.stderr).to.equal(0);
             await up(() => ({ id: new docker.RemoteImage("i", { name: gone, keepLocally: true }).id }));
-            exec("docker", ["rmi", gone]);
+            exec("docker", ["rmi", "-f", gone]);
             const err = await failedUp(() => ({ id: new docker.RemoteImage("j", { name: gone, keepLocally: true }).id }));
             expect(err).to.include(`Unable to read Docker image into resource: unable to pull image ${gone}`);
         });
@@ -175,7 +178,7 @@ describe("docker stand-in conformance (real engine, real Docker, @pulumi/docker 
             expect(inspect(String(r.outputs.id.value), "{{.HostConfig.RestartPolicy.Name}}")).to.equal("unless-stopped");
         });
 
-        const healthcheck = { tests: ["CMD", "/api", "healthcheck"], interval: "1s", timeout: "2s", retries: 2 };
+        const healthcheck = { tests: ["CMD", "/app", "healthcheck"], interval: "1s", timeout: "2s", retries: 2 };
 
         it("with wait, is created only once its healthcheck passes (resourceDockerContainerCreate)", async () => {
             const r = await up(app("web", { healthcheck, wait: true, waitTimeout: 30 }));
@@ -199,13 +202,27 @@ describe("docker stand-in conformance (real engine, real Docker, @pulumi/docker 
             expect(err).to.include("you have supplied a 'wait' argument, but the container does not have a healthcheck defined");
         });
 
-        it("stops with destroyGraceSeconds on delete, and kills at once without it (resourceDockerContainerDelete)", async () => {
+        /** GET /slow on the app: resolves with the status, or "failed" when the connection breaks. */
+        const slow = (ms: number) => new Promise<number | "failed">(resolve => {
+            http.get({ host: "127.0.0.1", port, path: `/slow?ms=${ms}`, timeout: 15000 }, res => {
+                res.resume();
+                res.on("end", () => resolve(res.statusCode ?? 0));
+            }).on("error", () => resolve("failed"));
+        });
+        const inFlightThenDestroy = async () => {
+            const answer = slow(3000);
+            await new Promise(r => setTimeout(r, 300));
+            await stack.destroy({ color: "never" });
+            return answer;
+        };
+
+        it("stops with destroyGraceSeconds on delete, so an in-flight request completes; without it the container is killed at once (resourceDockerContainerDelete)", async () => {
             const since = Math.floor(Date.now() / 1000) - 1;
             const graceful = await up(app("web", { destroyGraceSeconds: 10 }));
-            await stack.destroy({ color: "never" });
+            expect(await inFlightThenDestroy(), "the in-flight request finished").to.equal(200);
             port = await freePort();
             const abrupt = await up(app("web"));
-            await stack.destroy({ color: "never" });
+            expect(await inFlightThenDestroy(), "the in-flight request was cut").to.equal("failed");
             const exitCode = (id: unknown) => exec("docker", ["events", "--since", String(since), "--until", String(Math.ceil(Date.now() / 1000)),
                 "--filter", `container=${id}`, "--filter", "event=die", "--format", "{{.Actor.Attributes.exitCode}}"]).stdout.trim();
             expect(exitCode(graceful.outputs.id.value), "SIGTERM, and the app shut down cleanly").to.equal("0");
