@@ -1,5 +1,6 @@
 // The deploy program: validated release config → image pulled by digest → verified backup → migrations
 // → deploy by digest → smoke test → release record (the stack outputs).
+import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { AppService } from "./components/appService";
 import { ConfigError, parseDeployConfig, PROJECT, imageRef, releaseIdentity } from "./components/config";
@@ -7,6 +8,8 @@ import { DatabaseBackup } from "./components/databaseBackup";
 import { DatabaseRestore } from "./components/databaseRestore";
 import { Migrations, databaseUrl } from "./components/migrations";
 import { OffsiteCopy } from "./components/offsiteCopy";
+import { Proxy } from "./components/proxy";
+import { proxyConfig } from "./components/proxyConfig";
 import { ReleaseRecord } from "./components/record";
 import { ReleaseImage } from "./components/releaseImage";
 import { showRange } from "./components/schema";
@@ -34,8 +37,15 @@ const db = { host: s.dbHost, port: s.dbPort, database: s.dbName, user: s.dbUser,
 const identity = releaseIdentity(release);
 const ref = imageRef(release);
 
-// The release image is on the host before anything changes.
-const releaseImage = new ReleaseImage("image", { imageRef: ref, dockerHost: s.dockerHost });
+// The stack's Docker host, and the release image on it before anything changes.
+const dockerHost = new docker.Provider("docker-host", s.dockerHost ? { host: s.dockerHost } : {});
+const releaseImage = new ReleaseImage("image", { imageRef: ref, provider: dockerHost });
+
+// With a proxy, the service switches behind it with no dropped request.
+const proxyArgs = { port: s.proxyPort, adminPort: s.proxyAdminPort };
+const proxy = s.proxyPort > 0
+    ? new Proxy("proxy", { ...proxyArgs, name: `${s.appName}-proxy`, image: s.proxyImage, drainSeconds: s.drainSeconds, provider: dockerHost })
+    : undefined;
 
 // Before a restore, the backup is the safety dump of the data about to be discarded,
 // named after the release whose data it holds, never pre_release_*.
@@ -65,13 +75,22 @@ const app = new AppService("app", {
     healthPath: s.healthPath, healthTimeoutSeconds: s.smokeRetries * s.smokeTimeoutSeconds,
     labels: { version: release.version, gitSha: release.gitSha, digest: release.imageDigest },
     env: s.appDatabaseEnv ? { ...s.appEnv, [s.appDatabaseEnv]: pulumi.secret(databaseUrlSecret) } : s.appEnv,
-    dockerHost: s.dockerHost, triggers: identity,
-}, { dependsOn: [migrations] });
+    dockerHost: s.dockerHost,
+    // A new proxy starts with no upstream: the switch runs again to load it.
+    triggers: proxy ? pulumi.all([proxy.containerId]).apply(([id]) => [...identity, id]) : identity,
+    proxy: proxy ? {
+        slotPorts: [s.appPort, s.appPort + 1], admin: `127.0.0.1:${s.proxyAdminPort}`,
+        config: proxyConfig(proxyArgs), drainSeconds: s.drainSeconds,
+    } : undefined,
+}, { dependsOn: proxy ? [migrations, proxy] : [migrations] });
+
+// The public address: the proxy's port, or the service's own.
+const publicPort = s.proxyPort > 0 ? s.proxyPort : s.appPort;
 
 const smoke = new SmokeTest("smoke", {
-    baseUrl: `http://${s.appHost.includes(":") ? `[${s.appHost}]` : s.appHost}:${s.appPort}`, healthPath: s.healthPath,
+    baseUrl: `http://${s.appHost.includes(":") ? `[${s.appHost}]` : s.appHost}:${publicPort}`, healthPath: s.healthPath,
     expectVersion: release.version, critical: s.criticalEndpoints, range: release.schemaRange,
-    db, schemaTable: s.schemaTable, container: s.appName, dockerHost: s.dockerHost,
+    db, schemaTable: s.schemaTable, container: app.containerName, dockerHost: s.dockerHost,
     retries: s.smokeRetries, timeoutSeconds: s.smokeTimeoutSeconds,
     triggers: pulumi.all([app.containerId]).apply(([id]) => [...identity, id]),
 }, { dependsOn: [app] });

@@ -69,12 +69,23 @@ export async function readLiveSchema(s: StackSettings): Promise<LiveSchema> {
     return parsed;
 }
 
-/** The release the service's container runs now (its version label), or undefined when none runs. */
+/**
+ * The release the service's container runs now (its version label), or
+ * undefined when none runs: the container labelled as the service's (behind a
+ * proxy, the one on the active slot), else the container of that name.
+ */
 export async function servingVersion(s: StackSettings): Promise<string | undefined> {
-    const r = await run("docker", ["inspect", "-f", '{{.State.Running}} {{index .Config.Labels "org.opencontainers.image.version"}}', s.get("appName")], dockerEnvOf(s));
-    if (r.code !== 0) return undefined;
-    const [running, version] = r.out.split(" ");
-    return running === "true" && version ? version : undefined;
+    const env = dockerEnvOf(s);
+    const fmt = '{{.State.Running}} {{index .Config.Labels "org.opencontainers.image.version"}}';
+    const labelled = await run("docker", ["ps", "-q", "--filter", `label=release.service=${s.get("appName")}`], env);
+    const ids = labelled.code === 0 ? labelled.out.split("\n").filter(Boolean) : [];
+    for (const target of [...ids, s.get("appName")]) {
+        const r = await run("docker", ["inspect", "-f", fmt, target], env);
+        if (r.code !== 0) continue;
+        const [running, version] = r.out.split(" ");
+        if (running === "true" && version) return version;
+    }
+    return undefined;
 }
 
 /** The migration file names an image carries (its migrationsDir), read without running it. */

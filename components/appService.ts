@@ -9,6 +9,11 @@ export function switchScript(): string {
     return scriptFile("switch.sh");
 }
 
+/** The switch behind the reverse proxy: components/scripts/switch-proxy.sh. */
+export function switchProxyScript(): string {
+    return scriptFile("switch-proxy.sh");
+}
+
 /** The container removal on delete: components/scripts/remove.sh. */
 export function removeScript(): string {
     return scriptFile("remove.sh");
@@ -35,6 +40,13 @@ export interface AppServiceArgs {
     readonly dockerHost: string;
     /** The release identity: the container is replaced whenever it changes. */
     readonly triggers: pulumi.Input<pulumi.Input<string>[]>;
+    /** Behind a reverse proxy: the slot ports, the admin API and the config to load. */
+    readonly proxy?: {
+        readonly slotPorts: readonly [number, number];
+        readonly admin: string;
+        readonly config: string;
+        readonly drainSeconds: number;
+    };
 }
 
 /** The service container, pinned by digest. */
@@ -45,6 +57,8 @@ export class AppService extends pulumi.ComponentResource {
     public readonly startedAt: pulumi.Output<string>;
     /** The docker container id. */
     public readonly containerId: pulumi.Output<string>;
+    /** The docker container name (behind a proxy, <name>-<slot port>). */
+    public readonly containerName: pulumi.Output<string>;
 
     constructor(name: string, args: AppServiceArgs, opts?: pulumi.ComponentResourceOptions) {
         super("api-server:release:AppService", name, {}, opts);
@@ -61,17 +75,24 @@ export class AppService extends pulumi.ComponentResource {
             RELEASE_GIT_SHA: args.labels.gitSha,
             RELEASE_DIGEST: args.labels.digest,
             APP_ENV_KEYS: Object.keys(args.env).sort().join(" "),
+            ...(args.proxy ? {
+                SLOT_PORTS: args.proxy.slotPorts.join(" "),
+                PROXY_ADMIN: args.proxy.admin,
+                PROXY_CONFIG: args.proxy.config,
+                DRAIN_SECONDS: String(args.proxy.drainSeconds),
+            } : {}),
         };
         const cmd = new command.local.Command(`${name}-container`, {
             interpreter: BASH,
-            create: switchScript(),
+            create: args.proxy ? switchProxyScript() : switchScript(),
             delete: removeScript(),
             environment: withDockerHost(env, args.dockerHost),
             triggers: args.triggers,
         }, childOpts(this, opts));
-        const result = cmd.stdout.apply(out => lastJsonLine<{ containerId: string; startedAt: string }>(out));
+        const result = cmd.stdout.apply(out => lastJsonLine<{ containerId: string; container: string; startedAt: string }>(out));
         this.containerId = result.containerId;
+        this.containerName = result.container;
         this.startedAt = result.startedAt;
-        this.registerOutputs({ imageRef: this.imageRef, containerId: this.containerId, startedAt: this.startedAt });
+        this.registerOutputs({ imageRef: this.imageRef, containerId: this.containerId, containerName: this.containerName, startedAt: this.startedAt });
     }
 }

@@ -59,6 +59,14 @@ export interface DeploySettings {
     readonly replacesVersion: string;
     readonly dbMode: DbMode;
     readonly downImage: string;
+    /** Public port of the reverse proxy; 0 runs the service on appPort with no proxy. */
+    readonly proxyPort: number;
+    /** Loopback port of the proxy's admin API. */
+    readonly proxyAdminPort: number;
+    /** The proxy's image, repo@sha256:... (required with a proxy). */
+    readonly proxyImage: string;
+    /** Seconds the old container has to finish in-flight requests after the switch. */
+    readonly drainSeconds: number;
     readonly restoreDump: string;
     readonly restoreDumpSha256: string;
 }
@@ -112,6 +120,10 @@ export const DEFAULTS: Readonly<Record<string, string>> = {
     replacesVersion: "",
     dbMode: "keep",
     downImage: "",
+    proxyPort: "0",
+    proxyAdminPort: "2019",
+    proxyImage: "",
+    drainSeconds: "10",
     restoreDump: "",
     restoreDumpSha256: "",
     atomicRecoveryOf: "",
@@ -236,6 +248,10 @@ const SETTING_RULES: Record<string, Rule> = {
     replacesVersion: (key, v) => v === "" ? undefined : checkVersion(key, v),
     dbMode: enumRule("keep", "down", "restore"),
     downImage: (key, v) => v === "" ? undefined : checkImageRef(key, v),
+    proxyPort: intRule(0, 65535),
+    proxyAdminPort: intRule(1, 65535),
+    proxyImage: (key, v) => v === "" ? undefined : checkImageRef(key, v),
+    drainSeconds: intRule(0, 3600),
     restoreDump: regexRule(ABS_PATH_RE, "an absolute path to a .dump file", true),
     restoreDumpSha256: regexRule(HEX64_RE, "64 lower-case hex characters", true),
     atomicRecoveryOf: (key, v) => v === "" ? undefined : checkVersion(key, v),
@@ -322,6 +338,7 @@ export function parseDeployConfig(src: ConfigSource, appEnv?: unknown, criticalE
     if (s.dbMode !== "keep" && s.kind !== "rollback") {
         problems.push(`${PROJECT}:dbMode ${show(s.dbMode)} is only for a rollback (kind=rollback); set dbMode back to keep for a deploy`);
     }
+    problems.push(...proxyProblems(s));
     if (problems.length > 0) throw new ConfigError(problems);
 
     return {
@@ -362,10 +379,33 @@ export function parseDeployConfig(src: ConfigSource, appEnv?: unknown, criticalE
             replacesVersion: s.replacesVersion,
             dbMode: s.dbMode as DbMode,
             downImage: s.downImage,
+            proxyPort: Number(s.proxyPort),
+            proxyAdminPort: Number(s.proxyAdminPort),
+            proxyImage: s.proxyImage,
+            drainSeconds: Number(s.drainSeconds),
             restoreDump: s.restoreDump,
             restoreDumpSha256: s.restoreDumpSha256,
         },
     };
+}
+
+/**
+ * With a proxy (proxyPort > 0): an image is required, and the public port, the
+ * admin port and the service's two slot ports (appPort, appPort + 1) differ.
+ */
+export function proxyProblems(s: Record<string, string>): string[] {
+    const port = Number(s.proxyPort);
+    if (!Number.isInteger(port) || port === 0) return [];
+    const problems: string[] = [];
+    if (s.proxyImage === "") problems.push(`${PROJECT}:proxyImage is not set: proxyPort ${port} needs the proxy's image (repo@sha256:...)`);
+    const app = Number(s.appPort);
+    const admin = Number(s.proxyAdminPort);
+    const slots = [app, app + 1];
+    if (slots.includes(port)) problems.push(`${PROJECT}:proxyPort ${port} collides with a slot port of the service (appPort ${app} and ${app + 1}): choose another`);
+    if (admin === port) problems.push(`${PROJECT}:proxyAdminPort ${admin} collides with proxyPort: choose another`);
+    else if (slots.includes(admin)) problems.push(`${PROJECT}:proxyAdminPort ${admin} collides with a slot port of the service (appPort ${app} and ${app + 1}): choose another`);
+    if (app + 1 > 65535) problems.push(`${PROJECT}:appPort ${app} leaves no second slot port for the proxy: choose one below 65535`);
+    return problems;
 }
 
 /**

@@ -8,11 +8,11 @@ import { childOpts } from "./options";
 export interface ReleaseImageArgs {
     /** The release image, repo@sha256:.... */
     readonly imageRef: pulumi.Input<string>;
-    /** Docker engine address; empty uses DOCKER_HOST or the local socket. */
-    readonly dockerHost: string;
+    /** The stack's Docker host. */
+    readonly provider: docker.Provider;
 }
 
-/** docker.RemoteImage of the release, on an explicit provider for the stack's Docker host. */
+/** docker.RemoteImage of the release, on the stack's Docker host. */
 export class ReleaseImage extends pulumi.ComponentResource {
     /** The repo digest the host holds (repo@sha256:...). */
     public readonly repoDigest: pulumi.Output<string>;
@@ -21,10 +21,9 @@ export class ReleaseImage extends pulumi.ComponentResource {
 
     constructor(name: string, args: ReleaseImageArgs, opts?: pulumi.ComponentResourceOptions) {
         super("api-server:release:ReleaseImage", name, {}, opts);
-        const provider = new docker.Provider(`${name}-host`, args.dockerHost ? { host: args.dockerHost } : {}, childOpts(this, opts));
         // keepLocally: a later release replaces this resource; the old image stays on the
         // host, so a rollback to it needs no registry.
-        const image = new docker.RemoteImage(`${name}-pull`, { name: args.imageRef, keepLocally: true }, { ...childOpts(this, opts), provider });
+        const image = new docker.RemoteImage(`${name}-pull`, { name: args.imageRef, keepLocally: true }, { ...childOpts(this, opts), provider: args.provider });
         this.repoDigest = image.repoDigest;
         this.imageId = image.imageId;
         this.registerOutputs({ repoDigest: this.repoDigest, imageId: this.imageId });

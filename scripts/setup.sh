@@ -34,3 +34,4 @@ scripts/local-infra.sh up
 say "compiling TypeScript"
 npx --no-install tsc -p tsconfig.json || die "tsc failed"
 scripts/build-test-images.sh
+scripts/build-proxy-image.sh

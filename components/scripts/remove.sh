@@ -1,13 +1,13 @@
 # shellcheck shell=bash
-# Removes the service's container, but only if it is still the one this
-# resource started (PULUMI_COMMAND_STDOUT holds its id): after a replacement
-# the name belongs to the new container, which must keep running.
+# Removes the container this resource started (PULUMI_COMMAND_STDOUT holds its
+# id), if it still exists: after a replacement the new resource's container
+# runs under another id (or, without a proxy, under the same name) and must
+# keep running.
 # Environment: NAME, PULUMI_COMMAND_STDOUT.
 
 want=$(printf "%s" "${PULUMI_COMMAND_STDOUT:-}" | sed -n 's/.*"containerId":"\([0-9a-f]*\)".*/\1/p')
-cur=$(docker container inspect -f "{{.Id}}" "$NAME" 2>/dev/null || true)
-if [ -n "$want" ] && [ "$cur" = "$want" ]; then
-  docker rm -f "$NAME" >/dev/null && echo "container: removed $NAME"
+if [ -n "$want" ] && docker container inspect "$want" >/dev/null 2>&1; then
+  docker rm -f "$want" >/dev/null && echo "container: removed ${want:0:12} ($NAME)"
 else
-  echo "container: $NAME is not the container this resource started; left as it is"
+  echo "container: the container this resource started for $NAME is gone; nothing to remove"
 fi

@@ -24,7 +24,7 @@ envargs=()
 for k in $APP_ENV_KEYS; do envargs+=(-e "$k"); done
 id=$(docker run -d --name "$NAME" --network host --restart unless-stopped -e PORT "${envargs[@]}" \
   --label "org.opencontainers.image.version=$RELEASE_VERSION" --label "org.opencontainers.image.revision=$RELEASE_GIT_SHA" \
-  --label "release.digest=$RELEASE_DIGEST" "$IMAGE_REF") || id=""
+  --label "release.digest=$RELEASE_DIGEST" --label "release.service=$NAME" "$IMAGE_REF") || id=""
 healthy() {
   for _ in $(seq 1 $((HEALTH_TIMEOUT * 5))); do
     curl -fsS --max-time 2 "http://$APP_HOST:$PORT$HEALTH_PATH" >/dev/null 2>&1 && return 0
@@ -45,4 +45,4 @@ if [ -z "$id" ] || ! healthy; then
 fi
 if [ -n "$prev" ]; then docker rm -f "$prev" >/dev/null; fi
 echo "container: $NAME runs $IMAGE_REF ($RELEASE_VERSION)"
-printf '{"containerId":"%s","startedAt":"%s"}\n' "$id" "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+printf '{"containerId":"%s","container":"%s","startedAt":"%s"}\n' "$id" "$NAME" "$(date -u +%Y-%m-%dT%H:%M:%SZ)"

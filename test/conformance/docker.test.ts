@@ -178,6 +178,17 @@ describe("docker stand-in conformance (real engine, real Docker, @pulumi/docker 
             expect(inspect(String(r.outputs.id.value), "{{.HostConfig.RestartPolicy.Name}}")).to.equal("unless-stopped");
         });
 
+        it("uploads files before the container starts, executable as 0744, and replaces it when their content changes (resourceDockerContainerCreate uploads; ForceNew)", async () => {
+            const r = await up(app("web", { uploads: [{ file: "/etc/greeting", content: "one" }, { file: "/bin-tool", content: "x", executable: true }] }));
+            const id = String(r.outputs.id.value);
+            const copied = exec("sh", ["-c", `docker cp ${id}:/etc/greeting - | tar -xO`]).stdout;
+            expect(copied).to.equal("one");
+            const mode = exec("sh", ["-c", `docker cp ${id}:/bin-tool - | tar -tv`]).stdout;
+            expect(mode).to.match(/^-rwxr--r--/);
+            const u = await up(app("web", { uploads: [{ file: "/etc/greeting", content: "two" }, { file: "/bin-tool", content: "x", executable: true }] }));
+            expect(u.summary.resourceChanges).to.deep.include({ replace: 1 });
+        });
+
         const healthcheck = { tests: ["CMD", "/app", "healthcheck"], interval: "1s", timeout: "2s", retries: 2 };
 
         it("with wait, is created only once its healthcheck passes (resourceDockerContainerCreate)", async () => {

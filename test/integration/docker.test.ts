@@ -49,7 +49,7 @@ describe("docker, registry and the app (real engine)", function () {
 
         // The old resource's delete must not touch the container that replaced it.
         const del = runScript(removeScript(), { NAME: name, PULUMI_COMMAND_STDOUT: first.stdout });
-        expect(del.stdout).to.include("left as it is");
+        expect(del.stdout).to.include("is gone; nothing to remove");
         expect((await health(port))?.body.version).to.equal("v1.1.0");
     });
 

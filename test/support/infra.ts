@@ -106,16 +106,29 @@ export function tmpDir(prefix: string): string {
     return fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}-`));
 }
 
-/** A free TCP port on loopback. */
-export function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
+/**
+ * A free TCP port on loopback, below the kernel's ephemeral range (32768 and
+ * up), so that no outgoing connection of another process can take it between
+ * this check and the moment a test's server binds it. Ports already handed
+ * out by this process are not handed out again.
+ */
+const handedOut = new Set<number>();
+export async function freePort(): Promise<number> {
+    const tryPort = (port: number) => new Promise<boolean>(resolve => {
         const s = net.createServer();
-        s.listen(0, "127.0.0.1", () => {
-            const port = (s.address() as net.AddressInfo).port;
-            s.close(() => resolve(port));
-        });
-        s.on("error", reject);
+        s.once("error", () => resolve(false));
+        s.listen(port, "127.0.0.1", () => s.close(() => resolve(true)));
     });
+    for (let i = 0; i < 200; i++) {
+        const port = 20000 + Math.floor(Math.random() * 12000);
+        // Slot ports come in pairs (appPort, appPort + 1): keep both free.
+        if (handedOut.has(port) || handedOut.has(port + 1) || handedOut.has(port - 1)) continue;
+        if (await tryPort(port) && await tryPort(port + 1)) {
+            handedOut.add(port);
+            return port;
+        }
+    }
+    throw new Error("no free port pair found in 20000-32000 on 127.0.0.1");
 }
 
 /** GET http://127.0.0.1:port/health on a fresh connection; undefined when nothing answers. */

@@ -70,10 +70,19 @@ export class TestStack {
 
     /** deployctl deploy of one of the test app's releases. */
     deploy(version: string, extra: string[] = []): Result {
+        return this.deployctl(TestStack.deployArgs(version, extra));
+    }
+
+    /** The same, without blocking the event loop (for tests that send traffic meanwhile). */
+    deployAsync(version: string, extra: string[] = []): Promise<Result> {
+        return this.deployctlAsync(TestStack.deployArgs(version, extra));
+    }
+
+    private static deployArgs(version: string, extra: string[]): string[] {
         const r = releases()[version];
-        return this.deployctl(["deploy", "--version", r.version, "--image", r.image, "--digest", r.digest, "--sha", r.gitSha,
+        return ["deploy", "--version", r.version, "--image", r.image, "--digest", r.digest, "--sha", r.gitSha,
             "--schema", String(r.schemaVersion), "--schema-min", String(r.schemaMin), "--schema-max", String(r.schemaMax),
-            "--notes", `e2e ${version}`, ...extra]);
+            "--notes", `e2e ${version}`, ...extra];
     }
 
     /** Sets one release's keys in the stack config by hand, as an operator running plain `pulumi up` would. */
@@ -131,7 +140,8 @@ export class TestStack {
         this.pulumi(["destroy", "--yes", "--skip-preview"]);
         this.pulumi(["stack", "rm", "--yes", "--force"]);
         fs.rmSync(this.configFile, { force: true });
-        removeContainer(this.container);
+        // Behind a proxy the service's containers are <name>-<slot port>, and the proxy <name>-proxy.
+        for (const c of [this.container, `${this.container}-${this.port}`, `${this.container}-${this.port + 1}`, `${this.container}-proxy`]) removeContainer(c);
         dropDb(this.db);
         fs.rmSync(this.backend, { recursive: true, force: true });
     }

@@ -109,7 +109,7 @@ describe("deploy program (mocked engine)", function () {
     it("pulls the release image by digest with docker.RemoteImage before the backup, and keeps old images", async () => {
         const run = await runProgram(validConfig({ "api-server:dockerHost": "ssh://deploy@db1.example" }));
         const image = run.byName("image-pull");
-        const provider = run.byName("image-host");
+        const provider = run.byName("docker-host");
         expect(image.type).to.equal("docker:index/remoteImage:RemoteImage");
         expect(image.raw.name).to.equal("127.0.0.1:5000/acme/api@sha256:" + "b".repeat(64));
         expect(image.raw.keepLocally, "a replaced release image stays on the host for a rollback").to.equal(true);
@@ -117,6 +117,25 @@ describe("deploy program (mocked engine)", function () {
         expect(provider.raw.host).to.equal("ssh://deploy@db1.example");
         expect(run.byName("backup-dump").dependencies).to.include(image.urn);
         expect(run.resources.some(r => r.type === "docker:index/container:Container"), "no docker.Container for the service").to.equal(false);
+    });
+
+    it("with a proxy: Caddy as a docker.Container pinned by digest, the switch behind it, the smoke test through it", async () => {
+        const proxyImage = "127.0.0.1:5000/acme/proxy@sha256:" + "c".repeat(64);
+        const run = await runProgram(validConfig({ "api-server:proxyPort": "8443", "api-server:proxyImage": proxyImage }));
+        const proxy = run.byName("proxy-container");
+        expect(proxy.type).to.equal("docker:index/container:Container");
+        expect(proxy.raw.networkMode).to.equal("host");
+        expect(run.byName("proxy-image").raw.name).to.equal(proxyImage);
+        expect((proxy.raw.uploads as { file: string }[])[0].file).to.equal("/config/bootstrap.json");
+        const app = run.byName("app-container");
+        expect(app.dependencies).to.include(proxy.urn);
+        const env = app.raw.environment as Record<string, string>;
+        expect(env.SLOT_PORTS).to.equal("8080 8081");
+        expect(env.PROXY_ADMIN).to.equal("127.0.0.1:2019");
+        expect(String(app.raw.create)).to.include("the proxy sends traffic to");
+        expect((run.byName("smoke-check").raw.environment as Record<string, string>).BASE_URL).to.equal("http://127.0.0.1:8443");
+        const without = await runProgram(validConfig());
+        expect(without.resources.some(r => r.type === "docker:index/container:Container"), "no proxy unless configured").to.equal(false);
     });
 
     it("refuses the removed appDriver provider in one line naming the key", async () => {

@@ -1,9 +1,14 @@
 package main
 
 import (
+	"archive/tar"
+	"bytes"
 	"context"
+	"encoding/base64"
 	"fmt"
+	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -18,7 +23,7 @@ import (
 var containerInputs = []string{"name", "image", "command", "entrypoints", "envs", "labels", "networkMode", "hostname",
 	"user", "workingDir", "restart", "maxRetryCount", "mustRun", "start", "wait", "waitTimeout", "healthcheck",
 	"destroyGraceSeconds", "stopSignal", "stopTimeout", "removeVolumes", "rm", "attach", "logs",
-	"containerReadRefreshTimeoutMilliseconds"}
+	"containerReadRefreshTimeoutMilliseconds", "uploads"}
 
 // containerInPlace are the inputs that change without a new container
 // (resource_docker_container.go: no ForceNew). Only restart and
@@ -211,6 +216,15 @@ func (p *dockerProvider) createContainer(ctx context.Context, in map[string]any,
 		return "", nil, fmt.Errorf("Unable to create container: %w", err)
 	}
 	id := created.ID
+	if list, ok := in["uploads"].([]any); ok && len(list) > 0 {
+		archive, err := uploadsTar(list)
+		if err == nil {
+			err = c.CopyToContainer(ctx, id, "/", archive, container.CopyToContainerOptions{})
+		}
+		if err != nil {
+			return id, out, partial(fmt.Errorf("Unable to upload volume content: %w", err))
+		}
+	}
 	// From here on a failure leaves a partially created resource in the state, as upstream.
 	if in["start"] != false {
 		started.Lock()
@@ -233,6 +247,50 @@ func (p *dockerProvider) createContainer(ctx context.Context, in map[string]any,
 		return id, out, partial(fmt.Errorf("container %s is gone", id))
 	}
 	return id, state, nil
+}
+
+// uploadsTar packs the uploads into one tar for "/": each file with its
+// permissions, else 0744 when executable, else 0644 (resourceDockerContainerCreate).
+func uploadsTar(list []any) (io.Reader, error) {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, u := range list {
+		m, _ := u.(map[string]any)
+		file, _ := m["file"].(string)
+		var content []byte
+		if s, ok := m["content"].(string); ok && s != "" {
+			content = []byte(s)
+		} else if s, ok := m["contentBase64"].(string); ok && s != "" {
+			b, err := base64.StdEncoding.DecodeString(s)
+			if err != nil {
+				return nil, fmt.Errorf("contentBase64 of %s: %w", file, err)
+			}
+			content = b
+		} else {
+			return nil, fmt.Errorf("upload %s: one of content or contentBase64 is required by this stand-in", file)
+		}
+		mode := int64(0o644)
+		if m["executable"] == true {
+			mode = 0o744
+		}
+		if p, ok := m["permissions"].(string); ok && p != "" {
+			v, err := strconv.ParseInt(p, 8, 64)
+			if err != nil {
+				return nil, fmt.Errorf("permissions %q of %s: %w", p, file, err)
+			}
+			mode = v
+		}
+		if err := tw.WriteHeader(&tar.Header{Name: strings.TrimPrefix(file, "/"), Mode: mode, Size: int64(len(content))}); err != nil {
+			return nil, err
+		}
+		if _, err := tw.Write(content); err != nil {
+			return nil, err
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return nil, err
+	}
+	return &buf, nil
 }
 
 // partialErr marks an error after the container exists.

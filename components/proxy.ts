@@ -1,0 +1,40 @@
+// The reverse proxy in front of the service: Caddy as a docker.Container, pinned by digest,
+// on host networking, its admin API on loopback. The switch (switch-proxy.sh) loads its
+// upstream; the config survives a restart of the container (caddy run --resume).
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { childOpts } from "./options";
+import { bootstrapConfig, ProxyConfigArgs } from "./proxyConfig";
+
+export interface ProxyArgs extends ProxyConfigArgs {
+    /** Container name. */
+    readonly name: string;
+    /** The proxy's image, repo@sha256:.... */
+    readonly image: string;
+    /** Seconds the proxy has to finish in-flight requests when it is stopped. */
+    readonly drainSeconds: number;
+    /** The stack's Docker host. */
+    readonly provider: docker.Provider;
+}
+
+export class Proxy extends pulumi.ComponentResource {
+    /** The proxy container's id: a new one means the switch must load the upstream again. */
+    public readonly containerId: pulumi.Output<string>;
+
+    constructor(name: string, args: ProxyArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("api-server:release:Proxy", name, {}, opts);
+        const image = new docker.RemoteImage(`${name}-image`, { name: args.image, keepLocally: true }, { ...childOpts(this, opts), provider: args.provider });
+        const container = new docker.Container(`${name}-container`, {
+            name: args.name,
+            image: image.repoDigest,
+            networkMode: "host",
+            restart: "unless-stopped",
+            command: ["caddy", "run", "--resume", "--config", "/config/bootstrap.json"],
+            uploads: [{ file: "/config/bootstrap.json", content: bootstrapConfig(args) }],
+            labels: [{ label: "release.role", value: "proxy" }],
+            destroyGraceSeconds: args.drainSeconds,
+        }, { ...childOpts(this, opts), provider: args.provider });
+        this.containerId = container.id;
+        this.registerOutputs({ containerId: this.containerId });
+    }
+}

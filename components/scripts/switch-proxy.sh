@@ -1,0 +1,84 @@
+# shellcheck shell=bash
+# Switches the service behind the reverse proxy with no dropped request (run
+# by components/appService.ts under bash's strict mode when the stack has a
+# proxy):
+#   1. start the new container beside the old one, on the idle slot port;
+#   2. wait for its health check;
+#   3. point the proxy's upstream at it (Caddy's admin API, POST /load: the
+#      listener is kept, requests in flight finish on the old config);
+#   4. let the old container drain: SIGTERM, then up to DRAIN_SECONDS for its
+#      in-flight requests;
+#   5. remove the old container.
+# A new container that never turns healthy is removed, and the proxy keeps
+# sending traffic to the old one, which was never touched.
+#
+# Environment: as switch.sh, plus SLOT_PORTS ("A B", the two ports the
+# service's containers alternate on), PROXY_ADMIN (host:port of the admin
+# API), PROXY_CONFIG (the proxy's config, with __UPSTREAM__ where the
+# upstream address goes) and DRAIN_SECONDS.
+# The last line of stdout is the JSON result.
+
+admin="http://$PROXY_ADMIN"
+for _ in $(seq 1 50); do curl -fsS --max-time 1 "$admin/config/" >/dev/null 2>&1 && break; sleep 0.2; done
+curl -fsS --max-time 2 "$admin/config/" >/dev/null 2>&1 \
+  || { echo "container failed: the proxy's admin API at $PROXY_ADMIN does not answer; nothing was switched" >&2; exit 1; }
+
+read -r slot_a slot_b <<<"$SLOT_PORTS"
+running() { [ "$(docker container inspect -f '{{.State.Running}}' "$1" 2>/dev/null || true)" = true ]; }
+# What serves now: the proxy's upstream; else a slot container (the proxy was
+# just replaced); else a container from before the proxy, on appPort.
+current=$(curl -fsS --max-time 2 "$admin/id/upstream/dial" 2>/dev/null | tr -d '"' || true)
+old=""
+old_port=""
+if [ -n "$current" ]; then
+  old_port=${current##*:}; old="$NAME-$old_port"
+elif running "$NAME-$slot_a"; then
+  old_port=$slot_a; old="$NAME-$slot_a"
+elif running "$NAME-$slot_b"; then
+  old_port=$slot_b; old="$NAME-$slot_b"
+elif docker container inspect "$NAME" >/dev/null 2>&1; then
+  old_port=$slot_a; old="$NAME"
+fi
+if [ "$old_port" = "$slot_a" ]; then port=$slot_b; else port=$slot_a; fi
+new="$NAME-$port"
+serving="${old:+$old (port $old_port) keeps serving through the proxy}"
+serving="${serving:-no release served through the proxy before}"
+
+docker image inspect "$IMAGE_REF" >/dev/null 2>&1 || docker pull -q "$IMAGE_REF" >/dev/null \
+  || { echo "container failed: cannot pull $IMAGE_REF; $serving" >&2; exit 1; }
+docker rm -f "$new" >/dev/null 2>&1 || true # a leftover on the idle slot never serves
+envargs=()
+for k in $APP_ENV_KEYS; do envargs+=(-e "$k"); done
+id=$(docker run -d --name "$new" --network host --restart unless-stopped -e "PORT=$port" "${envargs[@]}" \
+  --label "org.opencontainers.image.version=$RELEASE_VERSION" --label "org.opencontainers.image.revision=$RELEASE_GIT_SHA" \
+  --label "release.digest=$RELEASE_DIGEST" --label "release.service=$NAME" --label "release.slot=$port" "$IMAGE_REF") || id=""
+healthy() {
+  for _ in $(seq 1 $((HEALTH_TIMEOUT * 5))); do
+    curl -fsS --max-time 2 "http://$APP_HOST:$port$HEALTH_PATH" >/dev/null 2>&1 && return 0
+    sleep 0.2
+  done
+  return 1
+}
+if [ -z "$id" ] || ! healthy; then
+  if [ -n "$id" ]; then docker logs --tail 20 "$new" >&2 2>&1 || true; fi
+  docker rm -f "$new" >/dev/null 2>&1 || true
+  echo "container failed: $IMAGE_REF did not answer on $APP_HOST:$port$HEALTH_PATH within ${HEALTH_TIMEOUT}s; $serving" >&2
+  exit 1
+fi
+
+config=${PROXY_CONFIG//__UPSTREAM__/$APP_HOST:$port}
+if ! curl -fsS --max-time 10 -X POST -H 'Content-Type: application/json' --data-binary "$config" "$admin/load" >/dev/null \
+  || [ "$(curl -fsS --max-time 2 "$admin/id/upstream/dial" | tr -d '"')" != "$APP_HOST:$port" ]; then
+  docker rm -f "$new" >/dev/null 2>&1 || true
+  echo "container failed: the proxy did not take the new upstream $APP_HOST:$port; $serving" >&2
+  exit 1
+fi
+echo "container: the proxy sends traffic to $new ($RELEASE_VERSION)"
+
+if [ -n "$old" ] && docker container inspect "$old" >/dev/null 2>&1; then
+  sleep 1 # requests the proxy accepted just before the switch reach the old container
+  docker stop -t "$DRAIN_SECONDS" "$old" >/dev/null || true
+  docker rm -f "$old" >/dev/null
+  echo "container: drained and removed $old"
+fi
+printf '{"containerId":"%s","container":"%s","startedAt":"%s"}\n' "$id" "$new" "$(date -u +%Y-%m-%dT%H:%M:%SZ)"

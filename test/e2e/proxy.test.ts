@@ -1,0 +1,123 @@
+// The service behind the reverse proxy (Caddy, pinned by digest, as a docker.Container): every
+// release change starts the new container on the idle slot, health-checks it, switches the proxy's
+// upstream and drains the old one. Real engine, real Docker, real Caddy; traffic on loopback only,
+// bounded in count and time.
+import { expect } from "chai";
+import * as fs from "fs";
+import * as http from "http";
+import * as path from "path";
+import { exec, freePort, health, ROOT } from "../support/infra";
+import { TestStack } from "../support/stack";
+
+interface Answer { at: number; status: number | "failed"; version?: string }
+
+/** Steady load: `conns` closed loops of GET / on keep-alive connections until stopped (at most `max` requests or `seconds`). */
+function steadyLoad(port: number, conns = 4, max = 50000, seconds = 240) {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: conns });
+    const answers: Answer[] = [];
+    let stopped = false;
+    const deadline = Date.now() + seconds * 1000;
+    const one = () => new Promise<void>(resolve => {
+        const at = Date.now();
+        const req = http.get({ host: "127.0.0.1", port, path: "/", agent, timeout: 5000 }, res => {
+            let body = "";
+            res.on("data", c => { body += c; });
+            res.on("end", () => {
+                let version: string | undefined;
+                try { version = JSON.parse(body).version; } catch { version = undefined; }
+                answers.push({ at, status: res.statusCode ?? 0, version });
+                resolve();
+            });
+        });
+        req.on("timeout", () => req.destroy(new Error("timeout")));
+        req.on("error", () => { answers.push({ at, status: "failed" }); resolve(); });
+    });
+    const loop = async () => {
+        while (!stopped && answers.length < max && Date.now() < deadline) await one();
+    };
+    const loops = Array.from({ length: conns }, loop);
+    return {
+        answers,
+        async stop(): Promise<Answer[]> {
+            stopped = true;
+            await Promise.all(loops);
+            agent.destroy();
+            return answers;
+        },
+    };
+}
+
+describe("zero-downtime switch behind the proxy (real engine, real Caddy)", function () {
+    this.timeout(900000);
+    let s: TestStack;
+    let publicPort: number;
+    let adminPort: number;
+
+    before(async () => {
+        s = await TestStack.create("proxy");
+        publicPort = await freePort();
+        adminPort = await freePort();
+        const proxy = JSON.parse(fs.readFileSync(path.join(ROOT, ".local", "proxy.json"), "utf8"));
+        s.pulumiOk(["config", "set", "proxyPort", String(publicPort)]);
+        s.pulumiOk(["config", "set", "proxyAdminPort", String(adminPort)]);
+        s.pulumiOk(["config", "set", "proxyImage", `${proxy.image}@${proxy.digest}`]);
+        s.pulumiOk(["config", "set", "drainSeconds", "5"]);
+    });
+    after(() => s?.cleanup());
+
+    const ok = (r: { code: number; stdout: string; stderr: string }) => expect(r.code, `${r.stdout}\n${r.stderr}`).to.equal(0);
+
+    it("deploys v1.0.0 behind the proxy: the public port answers through it, the service runs on a slot port", async () => {
+        ok(s.deploy("v1.0.0"));
+        expect((await health(publicPort))?.body.version).to.equal("v1.0.0");
+        const slot = exec("docker", ["ps", "--filter", `label=release.service=${s.container}`, "--format", "{{.Names}}"]).stdout.trim();
+        expect([`${s.container}-${s.port}`, `${s.container}-${s.port + 1}`]).to.include(slot);
+        const dial = exec("curl", ["-fsS", `http://127.0.0.1:${adminPort}/id/upstream/dial`]).stdout;
+        expect(dial).to.include(`127.0.0.1:${slot.slice(s.container.length + 1)}`);
+        expect(exec("docker", ["inspect", "-f", "{{.State.Running}}", `${s.container}-proxy`]).stdout.trim()).to.equal("true");
+    });
+
+    it("upgrades, rolls back and rolls forward under steady load with 0 failed requests; each switch happens once", async () => {
+        const load = steadyLoad(publicPort);
+        const marks: { version: string; start: number; done: number }[] = [];
+        for (const step of [
+            { version: "v1.1.0", run: () => s.deployAsync("v1.1.0") },
+            { version: "v1.0.0", run: () => s.deployctlAsync(["rollback", "v1.0.0"]) },
+            { version: "v1.1.0", run: () => s.deployAsync("v1.1.0") },
+        ]) {
+            const start = Date.now();
+            ok(await step.run());
+            marks.push({ version: step.version, start, done: Date.now() });
+            await new Promise(r => setTimeout(r, 500));
+        }
+        const answers = await load.stop();
+        const failed = answers.filter(a => a.status === "failed").length;
+        const non2xx = answers.filter(a => a.status !== "failed" && (a.status < 200 || a.status > 299)).length;
+        expect(answers.length, "the load ran").to.be.greaterThan(200);
+        expect({ failed, non2xx }).to.deep.equal({ failed: 0, non2xx: 0 });
+        expect(new Set(answers.map(a => a.version))).to.satisfy((v: Set<string>) => [...v].every(x => x === "v1.0.0" || x === "v1.1.0"));
+        // After each step, every request sent until the next step began got the new release.
+        for (let i = 0; i < marks.length; i++) {
+            const until = i + 1 < marks.length ? marks[i + 1].start : Infinity;
+            const after = answers.filter(a => a.at > marks[i].done && a.at < until);
+            expect(after.length, `requests after ${marks[i].version}`).to.be.greaterThan(0);
+            expect(after.every(a => a.version === marks[i].version), `after ${marks[i].version}`).to.equal(true);
+        }
+        expect((await health(publicPort))?.body.version).to.equal("v1.1.0");
+    });
+
+    it("a new container that never turns healthy: the old one serves throughout, with 0 failed requests", async () => {
+        s.pulumiOk(["config", "set", "--path", "appEnv.HEALTH_FAIL", "1"]);
+        s.pulumiOk(["config", "set", "smokeRetries", "3"]);
+        const load = steadyLoad(publicPort);
+        const r = await s.deployctlAsync(["rollback", "v1.0.0"]);
+        const answers = await load.stop();
+        s.pulumiOk(["config", "rm", "appEnv"]);
+        s.pulumiOk(["config", "set", "smokeRetries", "10"]);
+        expect(r.code).to.equal(1);
+        expect(r.stdout + r.stderr).to.include("keeps serving through the proxy");
+        expect(answers.filter(a => a.status !== 200), "every request answered 200").to.deep.equal([]);
+        expect(new Set(answers.map(a => a.version))).to.deep.equal(new Set(["v1.1.0"]));
+        expect(exec("docker", ["ps", "-q", "--filter", `label=release.service=${s.container}`]).stdout.trim().split("\n")).to.have.length(1);
+    });
+});

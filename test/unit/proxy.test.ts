@@ -1,0 +1,47 @@
+// The reverse proxy's config and the rules that tie its ports together.
+import { expect } from "chai";
+import { proxyProblems } from "../../components/config";
+import { bootstrapConfig, proxyConfig, UPSTREAM_PLACEHOLDER } from "../../components/proxyConfig";
+
+describe("proxy config", () => {
+    const args = { port: 8443, adminPort: 2019 };
+
+    it("routes every request to the one upstream, addressable by @id, with the admin API on loopback", () => {
+        const c = JSON.parse(proxyConfig(args, "127.0.0.1:9001"));
+        expect(c.admin.listen).to.equal("127.0.0.1:2019");
+        const server = c.apps.http.servers.public;
+        expect(server.listen).to.deep.equal([":8443"]);
+        expect(server.automatic_https.disable).to.equal(true);
+        const handler = server.routes[0].handle[0];
+        expect(handler.handler).to.equal("reverse_proxy");
+        expect(handler.upstreams).to.deep.equal([{ "@id": "upstream", dial: "127.0.0.1:9001" }]);
+    });
+
+    it("leaves the placeholder the switch fills in, exactly once", () => {
+        const c = proxyConfig(args);
+        expect(c.split(UPSTREAM_PLACEHOLDER)).to.have.length(2);
+    });
+
+    it("starts a new proxy answering 503 with Retry-After until a release is switched in", () => {
+        const handler = JSON.parse(bootstrapConfig(args)).apps.http.servers.public.routes[0].handle[0];
+        expect(handler).to.include({ handler: "static_response", status_code: 503 });
+        expect(handler.headers["Retry-After"]).to.deep.equal(["5"]);
+    });
+});
+
+describe("proxy port rules", () => {
+    const base = { proxyPort: "8443", proxyAdminPort: "2019", proxyImage: "127.0.0.1:5000/acme/proxy@sha256:" + "a".repeat(64), appPort: "8080" };
+
+    it("accepts distinct ports, and anything without a proxy", () => {
+        expect(proxyProblems(base)).to.deep.equal([]);
+        expect(proxyProblems({ ...base, proxyPort: "0", proxyImage: "" })).to.deep.equal([]);
+    });
+
+    it("refuses each collision and a missing image in one line naming the key", () => {
+        expect(proxyProblems({ ...base, proxyImage: "" })).to.deep.equal(["api-server:proxyImage is not set: proxyPort 8443 needs the proxy's image (repo@sha256:...)"]);
+        expect(proxyProblems({ ...base, proxyPort: "8081" })[0]).to.match(/^api-server:proxyPort 8081 collides with a slot port of the service \(appPort 8080 and 8081\)/);
+        expect(proxyProblems({ ...base, proxyAdminPort: "8443" })[0]).to.match(/^api-server:proxyAdminPort 8443 collides with proxyPort/);
+        expect(proxyProblems({ ...base, proxyAdminPort: "8080" })[0]).to.match(/^api-server:proxyAdminPort 8080 collides with a slot port/);
+        expect(proxyProblems({ ...base, appPort: "65535" })[0]).to.match(/^api-server:appPort 65535 leaves no second slot port/);
+    });
+});
