@@ -9,7 +9,6 @@ import { DatabaseRestore } from "./components/databaseRestore";
 import { Migrations, databaseUrl } from "./components/migrations";
 import { OffsiteCopy } from "./components/offsiteCopy";
 import { Proxy } from "./components/proxy";
-import { proxyConfig } from "./components/proxyConfig";
 import { ReleaseRecord } from "./components/record";
 import { ReleaseImage } from "./components/releaseImage";
 import { showRange } from "./components/schema";
@@ -76,11 +75,10 @@ const app = new AppService("app", {
     labels: { version: release.version, gitSha: release.gitSha, digest: release.imageDigest },
     env: s.appDatabaseEnv ? { ...s.appEnv, [s.appDatabaseEnv]: pulumi.secret(databaseUrlSecret) } : s.appEnv,
     dockerHost: s.dockerHost,
-    // A new proxy starts with no upstream: the switch runs again to load it.
+    // A new proxy starts with no upstream: the switch runs again to set it.
     triggers: proxy ? pulumi.all([proxy.containerId]).apply(([id]) => [...identity, id]) : identity,
     proxy: proxy ? {
-        slotPorts: [s.appPort, s.appPort + 1], admin: `127.0.0.1:${s.proxyAdminPort}`,
-        config: proxyConfig(proxyArgs), drainSeconds: s.drainSeconds,
+        slotPorts: [s.appPort, s.appPort + 1], admin: `127.0.0.1:${s.proxyAdminPort}`, drainSeconds: s.drainSeconds,
     } : undefined,
 }, { dependsOn: proxy ? [migrations, proxy] : [migrations] });
 

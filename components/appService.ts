@@ -40,11 +40,10 @@ export interface AppServiceArgs {
     readonly dockerHost: string;
     /** The release identity: the container is replaced whenever it changes. */
     readonly triggers: pulumi.Input<pulumi.Input<string>[]>;
-    /** Behind a reverse proxy: the slot ports, the admin API and the config to load. */
+    /** Behind a reverse proxy: the slot ports and the proxy's admin API. */
     readonly proxy?: {
         readonly slotPorts: readonly [number, number];
         readonly admin: string;
-        readonly config: string;
         readonly drainSeconds: number;
     };
 }
@@ -78,7 +77,6 @@ export class AppService extends pulumi.ComponentResource {
             ...(args.proxy ? {
                 SLOT_PORTS: args.proxy.slotPorts.join(" "),
                 PROXY_ADMIN: args.proxy.admin,
-                PROXY_CONFIG: args.proxy.config,
                 DRAIN_SECONDS: String(args.proxy.drainSeconds),
             } : {}),
         };

@@ -1,10 +1,11 @@
-// The reverse proxy in front of the service: Caddy as a docker.Container, pinned by digest,
-// on host networking, its admin API on loopback. The switch (switch-proxy.sh) loads its
-// upstream; the config survives a restart of the container (caddy run --resume).
+// The reverse proxy in front of the service: Caddy (with this project's `slot` modules,
+// tools/proxy) as a docker.Container, pinned by digest, on host networking, its admin API on
+// loopback. The switch (switch-proxy.sh) sets its upstream through the admin API; the upstream
+// survives a restart of the container.
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { childOpts } from "./options";
-import { bootstrapConfig, ProxyConfigArgs } from "./proxyConfig";
+import { proxyConfig, ProxyConfigArgs } from "./proxyConfig";
 
 export interface ProxyArgs extends ProxyConfigArgs {
     /** Container name. */
@@ -18,7 +19,7 @@ export interface ProxyArgs extends ProxyConfigArgs {
 }
 
 export class Proxy extends pulumi.ComponentResource {
-    /** The proxy container's id: a new one means the switch must load the upstream again. */
+    /** The proxy container's id: a new one means the switch must set the upstream again. */
     public readonly containerId: pulumi.Output<string>;
 
     constructor(name: string, args: ProxyArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -29,8 +30,8 @@ export class Proxy extends pulumi.ComponentResource {
             image: image.repoDigest,
             networkMode: "host",
             restart: "unless-stopped",
-            command: ["caddy", "run", "--resume", "--config", "/config/bootstrap.json"],
-            uploads: [{ file: "/config/bootstrap.json", content: bootstrapConfig(args) }],
+            command: ["caddy", "run", "--config", "/config/proxy.json"],
+            uploads: [{ file: "/config/proxy.json", content: proxyConfig(args) }],
             labels: [{ label: "release.role", value: "proxy" }],
             destroyGraceSeconds: args.drainSeconds,
         }, { ...childOpts(this, opts), provider: args.provider });

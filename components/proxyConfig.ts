@@ -1,4 +1,4 @@
-// The reverse proxy's configuration (Caddy's JSON config): pure functions, tested directly.
+// The reverse proxy's configuration (Caddy's JSON config): a pure function, tested directly.
 
 export interface ProxyConfigArgs {
     /** Public port the proxy listens on (all interfaces). */
@@ -7,10 +7,15 @@ export interface ProxyConfigArgs {
     readonly adminPort: number;
 }
 
-/** The upstream's placeholder in the config the switch loads. */
-export const UPSTREAM_PLACEHOLDER = "__UPSTREAM__";
-
-function config(args: ProxyConfigArgs, handler: Record<string, unknown>): string {
+/**
+ * The proxy's one config, loaded at start and never changed: every request
+ * goes to the upstream the release switch sets through the admin API
+ * (PUT /slot/upstream, the `slot` modules of tools/proxy), so a switch is not
+ * a config reload and closes no client connection. A refused dial is retried
+ * for up to 2 s. Before the first switch, and whenever the upstream cannot be
+ * reached, the answer is 503 with Retry-After.
+ */
+export function proxyConfig(args: ProxyConfigArgs): string {
     return JSON.stringify({
         admin: { listen: `127.0.0.1:${args.adminPort}` },
         apps: {
@@ -19,33 +24,26 @@ function config(args: ProxyConfigArgs, handler: Record<string, unknown>): string
                     public: {
                         listen: [`:${args.port}`],
                         automatic_https: { disable: true },
-                        routes: [{ handle: [handler] }],
+                        routes: [{
+                            handle: [{
+                                handler: "reverse_proxy",
+                                dynamic_upstreams: { source: "slot" },
+                                load_balancing: { try_duration: "2s", try_interval: "100ms" },
+                            }],
+                        }],
+                        errors: {
+                            routes: [{
+                                handle: [{
+                                    handler: "static_response",
+                                    status_code: "{http.error.status_code}",
+                                    headers: { "Retry-After": ["5"] },
+                                    body: "no release answers right now\n",
+                                }],
+                            }],
+                        },
                     },
                 },
             },
         },
-    });
-}
-
-/**
- * The config the switch loads: every request to the one upstream (`@id`
- * "upstream", so the switch can read where traffic goes). A refused dial is
- * retried for up to 2 s, which covers an upstream that restarts.
- */
-export function proxyConfig(args: ProxyConfigArgs, upstream = UPSTREAM_PLACEHOLDER): string {
-    return config(args, {
-        handler: "reverse_proxy",
-        upstreams: [{ "@id": "upstream", dial: upstream }],
-        load_balancing: { try_duration: "2s", try_interval: "100ms" },
-    });
-}
-
-/** The config a new proxy starts with, before any release is switched in: 503 with Retry-After. */
-export function bootstrapConfig(args: ProxyConfigArgs): string {
-    return config(args, {
-        handler: "static_response",
-        status_code: 503,
-        headers: { "Retry-After": ["5"] },
-        body: "no release is switched in yet\n",
     });
 }

@@ -4,8 +4,9 @@
 # proxy):
 #   1. start the new container beside the old one, on the idle slot port;
 #   2. wait for its health check;
-#   3. point the proxy's upstream at it (Caddy's admin API, POST /load: the
-#      listener is kept, requests in flight finish on the old config);
+#   3. point the proxy's upstream at it (PUT /slot/upstream on the proxy's
+#      admin API: not a config reload, so no client connection is closed;
+#      requests already proxied finish on the old container);
 #   4. let the old container drain: SIGTERM, then up to DRAIN_SECONDS for its
 #      in-flight requests;
 #   5. remove the old container.
@@ -14,8 +15,7 @@
 #
 # Environment: as switch.sh, plus SLOT_PORTS ("A B", the two ports the
 # service's containers alternate on), PROXY_ADMIN (host:port of the admin
-# API), PROXY_CONFIG (the proxy's config, with __UPSTREAM__ where the
-# upstream address goes) and DRAIN_SECONDS.
+# API) and DRAIN_SECONDS.
 # The last line of stdout is the JSON result.
 
 admin="http://$PROXY_ADMIN"
@@ -27,7 +27,8 @@ read -r slot_a slot_b <<<"$SLOT_PORTS"
 running() { [ "$(docker container inspect -f '{{.State.Running}}' "$1" 2>/dev/null || true)" = true ]; }
 # What serves now: the proxy's upstream; else a slot container (the proxy was
 # just replaced); else a container from before the proxy, on appPort.
-current=$(curl -fsS --max-time 2 "$admin/id/upstream/dial" 2>/dev/null | tr -d '"' || true)
+upstream() { curl -fsS --max-time 2 "$admin/slot/upstream" 2>/dev/null | sed -n 's/.*"dial":"\([^"]*\)".*/\1/p'; }
+current=$(upstream || true)
 old=""
 old_port=""
 if [ -n "$current" ]; then
@@ -66,9 +67,8 @@ if [ -z "$id" ] || ! healthy; then
   exit 1
 fi
 
-config=${PROXY_CONFIG//__UPSTREAM__/$APP_HOST:$port}
-if ! curl -fsS --max-time 10 -X POST -H 'Content-Type: application/json' --data-binary "$config" "$admin/load" >/dev/null \
-  || [ "$(curl -fsS --max-time 2 "$admin/id/upstream/dial" | tr -d '"')" != "$APP_HOST:$port" ]; then
+if ! curl -fsS --max-time 10 -X PUT -H 'Content-Type: application/json' --data-binary "{\"dial\":\"$APP_HOST:$port\"}" "$admin/slot/upstream" >/dev/null \
+  || [ "$(upstream)" != "$APP_HOST:$port" ]; then
   docker rm -f "$new" >/dev/null 2>&1 || true
   echo "container failed: the proxy did not take the new upstream $APP_HOST:$port; $serving" >&2
   exit 1

@@ -126,7 +126,7 @@ describe("deploy program (mocked engine)", function () {
         expect(proxy.type).to.equal("docker:index/container:Container");
         expect(proxy.raw.networkMode).to.equal("host");
         expect(run.byName("proxy-image").raw.name).to.equal(proxyImage);
-        expect((proxy.raw.uploads as { file: string }[])[0].file).to.equal("/config/bootstrap.json");
+        expect((proxy.raw.uploads as { file: string }[])[0].file).to.equal("/config/proxy.json");
         const app = run.byName("app-container");
         expect(app.dependencies).to.include(proxy.urn);
         const env = app.raw.environment as Record<string, string>;

@@ -1,31 +1,30 @@
 // The reverse proxy's config and the rules that tie its ports together.
 import { expect } from "chai";
 import { proxyProblems } from "../../components/config";
-import { bootstrapConfig, proxyConfig, UPSTREAM_PLACEHOLDER } from "../../components/proxyConfig";
+import { proxyConfig } from "../../components/proxyConfig";
 
 describe("proxy config", () => {
     const args = { port: 8443, adminPort: 2019 };
+    const server = () => JSON.parse(proxyConfig(args)).apps.http.servers.public;
 
-    it("routes every request to the one upstream, addressable by @id, with the admin API on loopback", () => {
-        const c = JSON.parse(proxyConfig(args, "127.0.0.1:9001"));
-        expect(c.admin.listen).to.equal("127.0.0.1:2019");
-        const server = c.apps.http.servers.public;
-        expect(server.listen).to.deep.equal([":8443"]);
-        expect(server.automatic_https.disable).to.equal(true);
-        const handler = server.routes[0].handle[0];
+    it("listens on the public port, with the admin API on loopback only", () => {
+        expect(JSON.parse(proxyConfig(args)).admin.listen).to.equal("127.0.0.1:2019");
+        expect(server().listen).to.deep.equal([":8443"]);
+        expect(server().automatic_https.disable).to.equal(true);
+    });
+
+    it("proxies to the upstream the switch sets (the slot source), never to one written in the config", () => {
+        const handler = server().routes[0].handle[0];
         expect(handler.handler).to.equal("reverse_proxy");
-        expect(handler.upstreams).to.deep.equal([{ "@id": "upstream", dial: "127.0.0.1:9001" }]);
+        expect(handler.dynamic_upstreams).to.deep.equal({ source: "slot" });
+        expect(handler).to.not.have.property("upstreams");
+        expect(handler.load_balancing.try_duration).to.equal("2s");
     });
 
-    it("leaves the placeholder the switch fills in, exactly once", () => {
-        const c = proxyConfig(args);
-        expect(c.split(UPSTREAM_PLACEHOLDER)).to.have.length(2);
-    });
-
-    it("starts a new proxy answering 503 with Retry-After until a release is switched in", () => {
-        const handler = JSON.parse(bootstrapConfig(args)).apps.http.servers.public.routes[0].handle[0];
-        expect(handler).to.include({ handler: "static_response", status_code: 503 });
-        expect(handler.headers["Retry-After"]).to.deep.equal(["5"]);
+    it("answers errors (no upstream yet, or none reachable) with their status and Retry-After", () => {
+        const h = server().errors.routes[0].handle[0];
+        expect(h).to.include({ handler: "static_response", status_code: "{http.error.status_code}" });
+        expect(h.headers["Retry-After"]).to.deep.equal(["5"]);
     });
 });
 
