@@ -3,13 +3,18 @@
 # column, rows are written with it), roll back to v1.0.0, deploy v1.4.0 (a
 # contract migration v1.0.0 cannot run on), see the app-only rollback refused
 # and the rollback with down migrations work, then show the history (with the
-# live schema after each update) and the release record. Real engine, real Docker, registry and PostgreSQL,
-# all on loopback. Safe to run again: it reuses what is already there.
+# live schema after each update) and the release record. The service runs
+# behind the reverse proxy on DEMO_PORT: every switch starts the new container
+# on the idle slot port, health-checks it, then switches the proxy. Real engine,
+# real Docker, registry, Caddy and PostgreSQL, all on loopback. Safe to run
+# again: it reuses what is already there.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 STACK="${DEMO_STACK:-demo}"
-PORT="${DEMO_PORT:-18080}"
+PORT="${DEMO_PORT:-18080}"        # public port: the proxy
+APP_PORT=$((PORT + 10))            # the service's slot ports: APP_PORT and APP_PORT + 1
+ADMIN_PORT=$((PORT + 20))          # the proxy's admin API, loopback only
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 
 step "Setting up (packages, toolchain, local services, test images)"
@@ -28,7 +33,10 @@ deploy() {
 
 step "Stack $STACK (state in ${PULUMI_BACKEND_URL})"
 pulumi stack select --create "$STACK" >/dev/null
-pulumi config set appPort "$PORT"
+pulumi config set appPort "$APP_PORT"
+pulumi config set proxyPort "$PORT"
+pulumi config set proxyAdminPort "$ADMIN_PORT"
+pulumi config set proxyImage "$(node -p "const p=require('./.local/proxy.json'); p.image + '@' + p.digest")"
 pulumi config set appName "api-server-$STACK"
 pulumi config set backupDir "$ROOT/.local/backups/$STACK"
 pulumi config set --secret dbPassword "$PGPASSWORD"
@@ -69,6 +77,7 @@ deployctl record v1.0.0 --stack "$STACK"
 step "What runs where"
 docker ps --filter "name=api-server-$STACK" --format 'container {{.Names}}  image {{.Image}}  {{.Status}}'
 echo "app        http://127.0.0.1:$PORT/health -> $(curl -fsS "http://127.0.0.1:$PORT/health")"
+echo "proxy      :$PORT -> $(curl -fsS "http://127.0.0.1:$ADMIN_PORT/slot/upstream")"
 echo "schema     version $(psql -qAt -c 'SELECT version FROM schema_migrations'), $(psql -qAt -c 'SELECT count(*) FROM items') rows in items"
 echo "backups    $(ls "$ROOT/.local/backups/$STACK"/*.dump | wc -l) verified dumps in .local/backups/$STACK"
 scripts/local-infra.sh status
