@@ -19,7 +19,7 @@ import { COUNT_ROWS_SQL, compareCounts, countsTable, parseCounts } from "./drill
 import {
     currentRelease, HistoryRow, historyRows, historyTable, RefusedError, releaseConfigOf, selectRollbackTarget, UpdateLike,
 } from "./history";
-import { openStack, ROOT, stackConfigFile } from "./workspace";
+import { openExistingStack, restoreSelection, ROOT, selectedStack, StackMissingError, stackConfigFile } from "./workspace";
 import { databaseUrl } from "../components/migrations";
 
 const USAGE = `usage:
@@ -31,6 +31,39 @@ const USAGE = `usage:
   deployctl record   <vX.Y.Z> --stack S [--out DIR]
   deployctl restore  --stack S --dump FILE [--into SCRATCH_DB] [--keep]
   deployctl decide   --impacting-customers yes|no --config-fix yes|no [--patch-minutes N] [--regression-in-prior yes|no]`;
+
+/** Help for each command: its usage, what it does, an example. */
+const HELP: Record<string, string> = {
+    deploy: `usage: deployctl deploy --stack S [--version vX.Y.Z --image REPO --digest sha256:... --sha GIT_SHA --schema N
+                        --schema-min N --schema-max N --notes TEXT] [--atomic] [--preview]
+Sets the stack's release: config to the given release (flags not given keep the stack's values) and runs
+pulumi up: verified backup, migrations, switch, smoke test. Refused, with nothing changed, when the
+database is dirty or outside the release's schema range, or the stack is locked.
+example: deployctl deploy --stack prod --version v1.4.0 --image registry.example.com/acme/api \\
+           --digest sha256:<64 hex> --sha <40 hex> --schema 4 --schema-min 4 --schema-max 4`,
+    rollback: `usage: deployctl rollback <vX.Y.Z|previous> --stack S [--db keep|down|restore] [--atomic] [--yes] [--preview]
+Puts a release from the stack's history back, with the config it was deployed with.
+  --db keep     app only; refused when the live schema is outside the target's range
+  --db down     run the newer image's down migrations to the target's schema first
+  --db restore  restore the target's pre-release dump (a safety dump is taken first; asks unless --yes)
+example: deployctl rollback previous --stack prod --db down`,
+    "force-schema": `usage: deployctl force-schema <N> --stack S --yes
+Marks a dirty schema clean at version N after you have repaired the database by hand (golang-migrate's force).
+example: deployctl force-schema 2 --stack prod --yes`,
+    history: `usage: deployctl history --stack S [--json]
+Every update of the stack, newest first: kind, result, version, digest, git SHA, schema target and range,
+and the live schema after it.
+example: deployctl history --stack prod --json`,
+    record: `usage: deployctl record <vX.Y.Z> --stack S [--out DIR]
+Writes releases/<vX.Y.Z>.md, the playbook's release record, from the stack's history.
+example: deployctl record v1.4.0 --stack prod`,
+    restore: `usage: deployctl restore --stack S --dump FILE [--into SCRATCH_DB] [--keep]
+Restore drill: restores a dump into a scratch database and compares row counts with the live one.
+example: deployctl restore --stack prod --dump /var/backups/api-server/pre_release_v1.4.0_20261123T101500Z.dump`,
+    decide: `usage: deployctl decide --impacting-customers yes|no --config-fix yes|no [--patch-minutes N] [--regression-in-prior yes|no]
+The runbook's rollback-or-hotfix decision tree.
+example: deployctl decide --impacting-customers yes --config-fix no --patch-minutes 45`,
+};
 
 /** The rollback-bookkeeping keys a deploy resets to their defaults. */
 const ROLLBACK_KEYS = ["kind", "replacesVersion", "dbMode", "downImage", "restoreDump", "restoreDumpSha256", "atomicRecoveryOf"];
@@ -525,6 +558,16 @@ function cmdDecide(v: Record<string, string | boolean | undefined>): void {
     console.log(`recommendation: ${d.action}\nreason: ${d.reason}\nnext: ${d.next}`);
 }
 
+/** Opens the --stack stack; an unknown name is refused, naming the stacks there are. */
+async function openStack(name: string) {
+    try {
+        return await openExistingStack(name);
+    } catch (err) {
+        if (err instanceof StackMissingError) throw new RefusedError(`${err.message}; nothing was changed`);
+        throw err;
+    }
+}
+
 function requireStack(v: Record<string, string | boolean | undefined>): string {
     const s = v.stack;
     if (typeof s !== "string" || s === "") throw new UsageError("--stack is required");
@@ -538,6 +581,7 @@ export async function main(argv: string[]): Promise<number> {
         parsed = parseArgs({
             args: argv,
             allowPositionals: true,
+            tokens: true,
             options: {
                 stack: { type: "string" }, json: { type: "boolean" }, yes: { type: "boolean" }, preview: { type: "boolean" },
                 db: { type: "string" }, out: { type: "string" }, dump: { type: "string" }, into: { type: "string" }, keep: { type: "boolean" },
@@ -555,6 +599,23 @@ export async function main(argv: string[]): Promise<number> {
     }
     const [cmd, arg] = parsed.positionals;
     const v = parsed.values as Record<string, string | boolean | undefined>;
+    if (v.help && cmd && HELP[cmd]) {
+        console.log(HELP[cmd]);
+        return 0;
+    }
+    // A flag given twice is refused rather than silently taking the last value.
+    const seen = new Map<string, string>();
+    for (const t of parsed.tokens ?? []) {
+        if (t.kind !== "option") continue;
+        const value = t.value ?? "";
+        if (seen.has(t.name)) {
+            console.error(`deployctl: --${t.name} is given twice (${JSON.stringify(seen.get(t.name))} and ${JSON.stringify(value)}): give it once`);
+            return 2;
+        }
+        seen.set(t.name, value);
+    }
+    // The user's selected stack is left as it was.
+    const selected = cmd && cmd !== "decide" ? await selectedStack().catch(() => undefined) : undefined;
     try {
         switch (cmd) {
             case "deploy": await cmdDeploy(v); break;
@@ -574,6 +635,8 @@ export async function main(argv: string[]): Promise<number> {
         const e = err as Error;
         console.error(`deployctl: ${e.message.split("\n")[0]}`);
         return e instanceof UsageError || e instanceof RefusedError ? 2 : 1;
+    } finally {
+        if (cmd && cmd !== "decide") await restoreSelection(selected).catch(() => undefined);
     }
 }
 

@@ -1,6 +1,7 @@
 // The Automation API workspace deployctl drives: the project root, the
 // project's toolchain on PATH, the state backend and the secrets passphrase.
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { spawnSync } from "child_process";
 import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
@@ -64,6 +65,44 @@ export function useToolEnv(): void {
 export async function openStack(stackName: string, workDir = ROOT): Promise<Stack> {
     useToolEnv();
     return LocalWorkspace.selectStack({ stackName, workDir });
+}
+
+/** A stack name that the backend does not hold. */
+export class StackMissingError extends Error {}
+
+/** The stacks the backend holds for this project. */
+export async function stackNames(workDir = ROOT): Promise<string[]> {
+    useToolEnv();
+    const ws = await LocalWorkspace.create({ workDir });
+    return (await ws.listStacks()).map(s => s.name).sort();
+}
+
+/**
+ * Opens an existing stack; a name the backend does not hold is a
+ * StackMissingError naming it and the stacks there are.
+ */
+export async function openExistingStack(stackName: string, workDir = ROOT): Promise<Stack> {
+    const names = await stackNames(workDir);
+    if (!names.includes(stackName)) {
+        throw new StackMissingError(`stack ${JSON.stringify(stackName)} does not exist in ${process.env.PULUMI_BACKEND_URL ?? "the backend"}; stacks there: ${names.length ? names.join(", ") : "none"}`);
+    }
+    return openStack(stackName, workDir);
+}
+
+/** The stack the user has selected for this project (pulumi stack select), or undefined. */
+export async function selectedStack(workDir = ROOT): Promise<string | undefined> {
+    useToolEnv();
+    const ws = await LocalWorkspace.create({ workDir });
+    return (await ws.stack())?.name;
+}
+
+/** Puts the user's selection back as it was: that stack, or none. */
+export async function restoreSelection(previous: string | undefined, workDir = ROOT): Promise<void> {
+    useToolEnv();
+    const ws = await LocalWorkspace.create({ workDir });
+    if ((await ws.stack())?.name === previous) return;
+    if (previous) await ws.selectStack(previous);
+    else spawnSync("pulumi", ["stack", "unselect"], { cwd: workDir, stdio: "ignore" });
 }
 
 /** Opens a stack, creating it when it does not exist. */

@@ -85,7 +85,7 @@ describe("deployctl refusals (real engine)", function () {
         refused(() => s.deployctl(withFlag("--version", "v1.2")), '--version "v1.2" is invalid');
         refused(() => s.deployctl(withFlag("--sha", r.gitSha.slice(1))), "full 40-character");
         refused(() => s.deployctl(withFlag("--image", `${r.image}:latest`)), "without a tag");
-        refused(() => s.deployctl([...base, "--schema=-1"]), "non-negative integer");
+        refused(() => s.deployctl([...base.slice(0, -2), "--schema=-1"]), "non-negative integer");
         refused(() => s.deployctl([...base.slice(0, -1), "-1"]), "Option '--schema' argument is ambiguous");
         refused(() => s.deployctl(withFlag("--version", "v1.1.0;touch /tmp/pwned")), "is invalid");
         expect(fs.existsSync("/tmp/pwned")).to.equal(false);
@@ -141,6 +141,35 @@ describe("deployctl refusals (real engine)", function () {
         const again = s.deploy("v1.0.0");
         expect(again.code, again.stderr).to.equal(0);
         expect((await health(s.port))?.body.version).to.equal("v1.0.0");
+    });
+
+    it("prints help for every command with an example, and exits 0", () => {
+        for (const cmd of ["deploy", "rollback", "force-schema", "history", "record", "restore", "decide"]) {
+            const r = s.deployctl([cmd, "--help"]);
+            expect(r.code, `${cmd}: ${r.stderr}`).to.equal(0);
+            expect(r.stdout).to.match(new RegExp(`^usage: deployctl ${cmd} `));
+            expect(r.stdout).to.include("example: deployctl ");
+        }
+    });
+
+    it("refuses an unknown stack, naming it and the stacks there are", () => {
+        const r = exec("node", [path.join(ROOT, "dist", "cli", "deployctl.js"), "history", "--stack", "nosuchstack"], s.env, "", ROOT);
+        expect(r.code).to.equal(2);
+        expect(r.stderr.trim()).to.match(new RegExp(`^deployctl: stack "nosuchstack" does not exist in file://\\S+; stacks there: ${s.name}; nothing was changed$`));
+    });
+
+    it("refuses a flag given twice instead of taking the last value", () => {
+        refused(() => s.deployctl(["rollback", "v1.0.0", "--db", "keep", "--db", "restore"]), '--db is given twice ("keep" and "restore"): give it once');
+    });
+
+    it("leaves the user's selected stack as it was", () => {
+        const pulumi = (args: string[]) => exec("pulumi", [...args, "--non-interactive"], s.env, undefined, ROOT);
+        expect(pulumi(["stack", "unselect"]).code).to.equal(0);
+        expect(s.deployctl(["history"]).code).to.equal(0);
+        expect(pulumi(["stack", "--show-name"]).code, "still no stack selected").to.not.equal(0);
+        expect(pulumi(["stack", "select", s.name]).code).to.equal(0);
+        expect(s.deployctl(["history"]).code).to.equal(0);
+        expect(pulumi(["stack", "--show-name"]).stdout.trim()).to.equal(s.name);
     });
 
     it("keeps refusing nothing it should not: the ROOT has no stray stack files", () => {
