@@ -79,14 +79,19 @@ export async function stackNames(workDir = ROOT): Promise<string[]> {
 
 /**
  * Opens an existing stack; a name the backend does not hold is a
- * StackMissingError naming it and the stacks there are.
+ * StackMissingError naming it and the stacks there are (listed only when
+ * opening failed).
  */
 export async function openExistingStack(stackName: string, workDir = ROOT): Promise<Stack> {
-    const names = await stackNames(workDir);
-    if (!names.includes(stackName)) {
-        throw new StackMissingError(`stack ${JSON.stringify(stackName)} does not exist in ${process.env.PULUMI_BACKEND_URL ?? "the backend"}; stacks there: ${names.length ? names.join(", ") : "none"}`);
+    try {
+        return await openStack(stackName, workDir);
+    } catch (err) {
+        const names = await stackNames(workDir).catch(() => undefined);
+        if (names && !names.includes(stackName)) {
+            throw new StackMissingError(`stack ${JSON.stringify(stackName)} does not exist in ${process.env.PULUMI_BACKEND_URL ?? "the backend"}; stacks there: ${names.length ? names.join(", ") : "none"}`);
+        }
+        throw err;
     }
-    return openStack(stackName, workDir);
 }
 
 /** The stack the user has selected for this project (pulumi stack select), or undefined. */

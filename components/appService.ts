@@ -6,12 +6,12 @@ import { childOpts } from "./options";
 
 /** The container switch: components/scripts/switch.sh. */
 export function switchScript(): string {
-    return scriptFile("switch.sh");
+    return scriptFile("switch.sh", "container-lib.sh");
 }
 
 /** The switch behind the reverse proxy: components/scripts/switch-proxy.sh. */
 export function switchProxyScript(): string {
-    return scriptFile("switch-proxy.sh");
+    return scriptFile("switch-proxy.sh", "container-lib.sh");
 }
 
 /** The container removal on delete: components/scripts/remove.sh. */

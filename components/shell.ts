@@ -29,13 +29,18 @@ export function withDockerHost<T>(env: Record<string, T>, dockerHost: string): R
 }
 
 /**
- * A script from components/scripts/, under bash's strict mode. The files are
- * real shell, checked by shellcheck in lint; values reach them only through
- * the environment.
+ * A script from components/scripts/, under bash's strict mode, after the
+ * files it uses (`libs`, from the same directory). The files are real shell,
+ * checked by shellcheck in lint; values reach them only through the
+ * environment.
  */
-export function scriptFile(name: string): string {
+export function scriptFile(name: string, ...libs: string[]): string {
+    return bashScript(...[...libs, name].map(readScript));
+}
+
+function readScript(name: string): string {
     const candidates = [path.join(__dirname, "scripts", name), path.join(__dirname, "..", "..", "components", "scripts", name)];
     const file = candidates.find(f => fs.existsSync(f));
     if (!file) throw new Error(`script ${name} not found in components/scripts`);
-    return bashScript(fs.readFileSync(file, "utf8"));
+    return fs.readFileSync(file, "utf8");
 }

@@ -13,7 +13,7 @@
 # A new container that never turns healthy is removed, and the proxy keeps
 # sending traffic to the old one, which was never touched.
 #
-# Environment: as switch.sh, plus SLOT_PORTS ("A B", the two ports the
+# Environment: as container-lib.sh (whose functions it uses), plus SLOT_PORTS ("A B", the two ports the
 # service's containers alternate on), PROXY_ADMIN (host:port of the admin
 # API) and DRAIN_SECONDS.
 # The last line of stdout is the JSON result.
@@ -48,21 +48,9 @@ serving="${serving:-no release served through the proxy before}"
 docker image inspect "$IMAGE_REF" >/dev/null 2>&1 || docker pull -q "$IMAGE_REF" >/dev/null \
   || { echo "container failed: cannot pull $IMAGE_REF; $serving" >&2; exit 1; }
 docker rm -f "$new" >/dev/null 2>&1 || true # a leftover on the idle slot never serves
-envargs=()
-for k in $APP_ENV_KEYS; do envargs+=(-e "$k"); done
-id=$(docker run -d --name "$new" --network host --restart unless-stopped -e "PORT=$port" "${envargs[@]}" \
-  --label "org.opencontainers.image.version=$RELEASE_VERSION" --label "org.opencontainers.image.revision=$RELEASE_GIT_SHA" \
-  --label "release.digest=$RELEASE_DIGEST" --label "release.service=$NAME" --label "release.slot=$port" "$IMAGE_REF") || id=""
-healthy() {
-  for _ in $(seq 1 $((HEALTH_TIMEOUT * 5))); do
-    curl -fsS --max-time 2 "http://$APP_HOST:$port$HEALTH_PATH" >/dev/null 2>&1 && return 0
-    sleep 0.2
-  done
-  return 1
-}
-if [ -z "$id" ] || ! healthy; then
-  if [ -n "$id" ]; then docker logs --tail 20 "$new" >&2 2>&1 || true; fi
-  docker rm -f "$new" >/dev/null 2>&1 || true
+id=$(run_release "$new" "$port" "release.slot=$port")
+if [ -z "$id" ] || ! healthy "$port"; then
+  discard "$new" "$id"
   echo "container failed: $IMAGE_REF did not answer on $APP_HOST:$port$HEALTH_PATH within ${HEALTH_TIMEOUT}s; $serving" >&2
   exit 1
 fi

@@ -2,10 +2,7 @@
 # Switches the service's container to a new image (run by
 # components/appService.ts under bash's strict mode).
 #
-# Environment: IMAGE_REF, NAME, PORT, APP_HOST, HEALTH_PATH, HEALTH_TIMEOUT,
-# RELEASE_VERSION, RELEASE_GIT_SHA, RELEASE_DIGEST and APP_ENV_KEYS (names of
-# further variables, in this environment, handed to the container without
-# putting values on a command line).
+# Environment: as container-lib.sh (whose functions it uses), plus PORT.
 #
 # The image is pulled by digest first, so an unpullable release changes
 # nothing. The previous container is stopped (host networking: two versions
@@ -20,25 +17,13 @@ if docker container inspect "$NAME" >/dev/null 2>&1; then
   docker rename "$NAME" "$prev"
   docker stop -t 10 "$prev" >/dev/null
 fi
-envargs=()
-for k in $APP_ENV_KEYS; do envargs+=(-e "$k"); done
-id=$(docker run -d --name "$NAME" --network host --restart unless-stopped -e PORT "${envargs[@]}" \
-  --label "org.opencontainers.image.version=$RELEASE_VERSION" --label "org.opencontainers.image.revision=$RELEASE_GIT_SHA" \
-  --label "release.digest=$RELEASE_DIGEST" --label "release.service=$NAME" "$IMAGE_REF") || id=""
-healthy() {
-  for _ in $(seq 1 $((HEALTH_TIMEOUT * 5))); do
-    curl -fsS --max-time 2 "http://$APP_HOST:$PORT$HEALTH_PATH" >/dev/null 2>&1 && return 0
-    sleep 0.2
-  done
-  return 1
-}
-if [ -z "$id" ] || ! healthy; then
-  if [ -n "$id" ]; then docker logs --tail 20 "$NAME" >&2 2>&1 || true; fi
-  docker rm -f "$NAME" >/dev/null 2>&1 || true
+id=$(run_release "$NAME" "$PORT")
+if [ -z "$id" ] || ! healthy "$PORT"; then
+  discard "$NAME" "$id"
   serves="no container serves $NAME"
   if [ -n "$prev" ]; then
     docker rename "$prev" "$NAME" && docker start "$NAME" >/dev/null
-    if healthy; then serves="the previous container was started again and answers"; else serves="the previous container was started again but does not answer"; fi
+    if healthy "$PORT"; then serves="the previous container was started again and answers"; else serves="the previous container was started again but does not answer"; fi
   fi
   echo "container failed: $IMAGE_REF did not answer on $APP_HOST:$PORT$HEALTH_PATH within ${HEALTH_TIMEOUT}s; $serves" >&2
   exit 1

@@ -16,7 +16,6 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/errdefs"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
-	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
 )
 
 // containerInputs are Container's inputs this stand-in implements.
@@ -469,5 +468,3 @@ func (p *dockerProvider) deleteContainer(ctx context.Context, id string, state m
 	}
 	return nil
 }
-
-var _ = plugin.UnknownStringValue
