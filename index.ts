@@ -1,15 +1,17 @@
-// The deploy program: validated release config → image pulled by digest → verified backup → migrations
-// → deploy by digest → smoke test → release record (the stack outputs).
+// The deploy program: validated release config → images pulled by digest → (maintenance on) →
+// verified backup → migrations, once → each service of the bundle switched in order, each
+// smoke-tested before the next → (maintenance off) → release record (the stack outputs).
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { AppService } from "./components/appService";
-import { ConfigError, parseDeployConfig, PROJECT, imageRef, releaseIdentity } from "./components/config";
+import { ConfigError, parseDeployConfig, PROJECT, releaseIdentity, serviceIdentity } from "./components/config";
 import { DatabaseBackup } from "./components/databaseBackup";
 import { DatabaseRestore } from "./components/databaseRestore";
+import { Maintenance } from "./components/maintenance";
 import { Migrations, databaseUrl } from "./components/migrations";
 import { OffsiteCopy } from "./components/offsiteCopy";
 import { Proxy } from "./components/proxy";
-import { ReleaseRecord } from "./components/record";
+import { ReleaseRecord, ServiceRecord } from "./components/record";
 import { ReleaseImage } from "./components/releaseImage";
 import { showRange } from "./components/schema";
 import { SmokeTest } from "./components/smokeTest";
@@ -21,6 +23,7 @@ const { release, settings: s } = (() => {
             { get: (ns, key) => new pulumi.Config(ns).get(key) },
             project.getObject<unknown>("appEnv"),
             project.getObject<unknown>("criticalEndpoints"),
+            project.getObject<unknown>("services"),
         );
     } catch (err) {
         // A clean error: one line per bad key, no stack trace, before any resource changes.
@@ -34,17 +37,29 @@ if (password === undefined) {
 }
 const db = { host: s.dbHost, port: s.dbPort, database: s.dbName, user: s.dbUser, password };
 const identity = releaseIdentity(release);
-const ref = imageRef(release);
+const primary = s.services.find(x => x.migrations)!;
+// A single-service stack keeps its resource names (image, app, smoke); a bundle's carry the service's name.
+const named = (base: string, service: string) => s.bundle ? `${base}-${service}` : base;
+const url = (port: pulumi.Input<number>) => pulumi.interpolate`http://${s.appHost.includes(":") ? `[${s.appHost}]` : s.appHost}:${port}`;
 
-// The stack's Docker host, and the release image on it before anything changes.
+// The stack's Docker host, and every image of the release on it before anything changes.
 const dockerHost = new docker.Provider("docker-host", s.dockerHost ? { host: s.dockerHost } : {});
-const releaseImage = new ReleaseImage("image", { imageRef: ref, provider: dockerHost });
+const images = s.services.map(svc => new ReleaseImage(named("image", svc.name), { imageRef: svc.imageRef, provider: dockerHost }));
 
-// With a proxy, the service switches behind it with no dropped request.
-const proxyArgs = { port: s.proxyPort, adminPort: s.proxyAdminPort };
-const proxy = s.proxyPort > 0
-    ? new Proxy("proxy", { ...proxyArgs, name: `${s.appName}-proxy`, image: s.proxyImage, drainSeconds: s.drainSeconds, provider: dockerHost })
+// With a proxy, the services switch behind it with no dropped request.
+const proxied = s.proxyPort > 0;
+const admin = `127.0.0.1:${s.proxyAdminPort}`;
+const proxy = proxied
+    ? new Proxy("proxy", {
+        adminPort: s.proxyAdminPort, name: `${s.appName}-proxy`, image: s.proxyImage, drainSeconds: s.drainSeconds, provider: dockerHost,
+        services: s.services.map(svc => ({ slot: svc.container, publicPort: svc.publicPort, healthPath: svc.healthPath })),
+    })
     : undefined;
+
+// Maintenance goes on before the backup (no write is accepted after it, so the backup holds
+// every accepted write) and off after the last smoke test.
+const maintenanceArgs = proxy ? { on: s.maintenance, message: s.maintenanceMessage, admin, proxyContainerId: proxy.containerId } : undefined;
+const maintenanceOn = maintenanceArgs && s.maintenance ? new Maintenance("maintenance", maintenanceArgs, { dependsOn: [proxy!] }) : undefined;
 
 // Before a restore, the backup is the safety dump of the data about to be discarded,
 // named after the release whose data it holds, never pre_release_*.
@@ -53,15 +68,16 @@ const backup = new DatabaseBackup("backup", {
     db, backupDir: s.backupDir, triggers: identity, verify: s.backupVerify, retain: s.backupRetain,
     kind: restoring ? "safety_before_restore" : "pre_release",
     version: restoring ? s.replacesVersion : release.version,
-}, { dependsOn: [releaseImage] });
+}, { dependsOn: [...images, ...(maintenanceOn ? [maintenanceOn] : [])] });
 const databaseUrlSecret = password.apply(p => databaseUrl(db, p));
 
 const restore = s.dbMode === "restore"
     ? new DatabaseRestore("restore", { db, dump: s.restoreDump, sha256: s.restoreDumpSha256 }, { dependsOn: [backup] })
     : undefined;
 
+// Migrations run once per release, from the image of the service that owns them.
 const migrations = new Migrations("migrations", {
-    imageRef: ref, migrateCommand: s.migrateCommand, targetVersion: release.schemaVersion,
+    imageRef: primary.imageRef, migrateCommand: s.migrateCommand, targetVersion: release.schemaVersion,
     range: release.schemaRange, migrationsDir: s.migrationsDir, requireDown: s.requireDownMigrations,
     stack: pulumi.getStack(),
     dbMode: s.dbMode, downImage: s.downImage, dockerHost: s.dockerHost,
@@ -69,41 +85,54 @@ const migrations = new Migrations("migrations", {
     triggers: [...identity, s.dbMode, s.downImage],
 }, { dependsOn: restore ? [backup, restore] : [backup] });
 
-const app = new AppService("app", {
-    imageRef: ref, name: s.appName, port: s.appPort, appHost: s.appHost,
-    healthPath: s.healthPath, healthTimeoutSeconds: s.smokeRetries * s.smokeTimeoutSeconds,
-    labels: { version: release.version, gitSha: release.gitSha, digest: release.imageDigest },
-    env: s.appDatabaseEnv ? { ...s.appEnv, [s.appDatabaseEnv]: pulumi.secret(databaseUrlSecret) } : s.appEnv,
-    dockerHost: s.dockerHost,
-    // A new proxy starts with no upstream: the switch runs again to set it.
-    triggers: proxy ? pulumi.all([proxy.containerId]).apply(([id]) => [...identity, id]) : identity,
-    proxy: proxy ? {
-        slotPorts: [s.appPort, s.appPort + 1], admin: `127.0.0.1:${s.proxyAdminPort}`, drainSeconds: s.drainSeconds,
-    } : undefined,
-}, { dependsOn: proxy ? [migrations, proxy] : [migrations] });
+// The services switch in their declared order; each one only after the one before it passed its smoke test.
+let previous: pulumi.Resource[] = proxy ? [migrations, proxy] : [migrations];
+const running = s.services.map(svc => {
+    const ident = serviceIdentity(release, svc);
+    const app = new AppService(named("app", svc.name), {
+        imageRef: svc.imageRef, name: svc.container, port: svc.port, appHost: s.appHost,
+        healthPath: svc.healthPath, healthTimeoutSeconds: s.smokeRetries * s.smokeTimeoutSeconds,
+        labels: { version: release.version, gitSha: release.gitSha, digest: svc.imageRef.slice(svc.imageRef.indexOf("@") + 1) },
+        env: svc.migrations && s.appDatabaseEnv ? { ...svc.env, [s.appDatabaseEnv]: pulumi.secret(databaseUrlSecret) } : svc.env,
+        dockerHost: s.dockerHost,
+        // A new proxy starts with no upstream: the switch runs again to set it.
+        triggers: proxy ? pulumi.all([proxy.containerId]).apply(([id]) => [...ident, id]) : ident,
+        proxy: proxy ? { slotPorts: [svc.port, svc.port + 1], admin, drainSeconds: s.drainSeconds } : undefined,
+    }, { dependsOn: previous });
+    const smoke = new SmokeTest(named("smoke", svc.name), {
+        // The public address: the proxy's port for the service, or the service's own.
+        baseUrl: url(proxied ? svc.publicPort : svc.port), healthPath: svc.healthPath,
+        // In maintenance the proxy answers 503 but for the health path: ask the new container itself.
+        criticalUrl: s.maintenance ? url(app.port) : undefined,
+        expectVersion: release.version, critical: svc.critical, range: release.schemaRange,
+        db, schemaTable: s.schemaTable, container: app.containerName, dockerHost: s.dockerHost,
+        retries: s.smokeRetries, timeoutSeconds: s.smokeTimeoutSeconds,
+        triggers: pulumi.all([app.containerId]).apply(([id]) => [...ident, id]),
+    }, { dependsOn: [app] });
+    previous = [smoke];
+    return { svc, app, smoke };
+});
+const first = running.find(r => r.svc.migrations)!;
 
-// The public address: the proxy's port, or the service's own.
-const publicPort = s.proxyPort > 0 ? s.proxyPort : s.appPort;
-
-const smoke = new SmokeTest("smoke", {
-    baseUrl: `http://${s.appHost.includes(":") ? `[${s.appHost}]` : s.appHost}:${publicPort}`, healthPath: s.healthPath,
-    expectVersion: release.version, critical: s.criticalEndpoints, range: release.schemaRange,
-    db, schemaTable: s.schemaTable, container: app.containerName, dockerHost: s.dockerHost,
-    retries: s.smokeRetries, timeoutSeconds: s.smokeTimeoutSeconds,
-    triggers: pulumi.all([app.containerId]).apply(([id]) => [...identity, id]),
-}, { dependsOn: [app] });
+if (maintenanceArgs && !s.maintenance) new Maintenance("maintenance", maintenanceArgs, { dependsOn: previous });
 
 const offsite = s.offsiteEnabled
     ? new OffsiteCopy("offsite", { dumpPath: backup.path, sha256: backup.sha256 }, { dependsOn: [backup] })
     : undefined;
 
-const record: pulumi.Output<ReleaseRecord> = pulumi.all([backup.path, backup.sha256, backup.bytes, app.startedAt, smoke.liveSchema, smoke.dirty])
-    .apply(([path, sha256, bytes, startedAt, liveSchema, dirty]) => ({
+const serviceRecords: pulumi.Output<Record<string, ServiceRecord>> = pulumi.all(running.map(r => pulumi.all([r.app.containerName, r.app.startedAt])))
+    .apply(rows => Object.fromEntries(running.map((r, i) => [r.svc.name, {
+        version: release.version, imageRef: r.svc.imageRef, container: rows[i][0], startedAt: rows[i][1],
+        ...(proxied ? { publicPort: r.svc.publicPort } : { port: r.svc.port }),
+    }])));
+
+const record: pulumi.Output<ReleaseRecord> = pulumi.all([backup.path, backup.sha256, backup.bytes, first.app.startedAt, first.smoke.liveSchema, first.smoke.dirty, serviceRecords])
+    .apply(([path, sha256, bytes, startedAt, liveSchema, dirty, services]) => ({
         version: release.version,
         gitSha: release.gitSha,
         gitTag: release.version,
         image: release.image,
-        imageRef: ref,
+        imageRef: primary.imageRef,
         imageDigest: release.imageDigest,
         schemaVersion: release.schemaVersion,
         schemaRange: showRange(release.schemaRange),
@@ -111,6 +140,7 @@ const record: pulumi.Output<ReleaseRecord> = pulumi.all([backup.path, backup.sha
         notes: release.notes,
         backup: { path, sha256, bytes, kind: backup.kind },
         ...(restoring ? { restoredDump: { path: s.restoreDump, sha256: s.restoreDumpSha256 } } : {}),
+        ...(s.bundle ? { services } : {}),
         deployedAt: startedAt,
         kind: s.kind,
         replacesVersion: s.replacesVersion,
@@ -119,12 +149,14 @@ const record: pulumi.Output<ReleaseRecord> = pulumi.all([backup.path, backup.sha
 
 export const version = release.version;
 export const gitSha = release.gitSha;
-export const image = ref;
+export const image = primary.imageRef;
 export const imageDigest = release.imageDigest;
 export const schemaVersion = release.schemaVersion;
-export const schema = pulumi.all([smoke.liveSchema, smoke.dirty]).apply(([live, dirty]) => ({
+export const schema = pulumi.all([first.smoke.liveSchema, first.smoke.dirty]).apply(([live, dirty]) => ({
     target: release.schemaVersion, range: showRange(release.schemaRange), live, dirty,
 }));
+export const services = serviceRecords;
+export const maintenance = proxied ? { on: s.maintenance, message: s.maintenance ? s.maintenanceMessage : "" } : "no proxy";
 export const kind = s.kind;
 export const replacesVersion = s.replacesVersion;
 export const releaseRecord = record;

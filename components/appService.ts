@@ -58,6 +58,8 @@ export class AppService extends pulumi.ComponentResource {
     public readonly containerId: pulumi.Output<string>;
     /** The docker container name (behind a proxy, <name>-<slot port>). */
     public readonly containerName: pulumi.Output<string>;
+    /** The port the running container listens on (behind a proxy, its slot port). */
+    public readonly port: pulumi.Output<number>;
 
     constructor(name: string, args: AppServiceArgs, opts?: pulumi.ComponentResourceOptions) {
         super("api-server:release:AppService", name, {}, opts);
@@ -87,10 +89,11 @@ export class AppService extends pulumi.ComponentResource {
             environment: withDockerHost(env, args.dockerHost),
             triggers: args.triggers,
         }, childOpts(this, opts));
-        const result = cmd.stdout.apply(out => lastJsonLine<{ containerId: string; container: string; startedAt: string }>(out));
+        const result = cmd.stdout.apply(out => lastJsonLine<{ containerId: string; container: string; port: number; startedAt: string }>(out));
         this.containerId = result.containerId;
         this.containerName = result.container;
+        this.port = result.port;
         this.startedAt = result.startedAt;
-        this.registerOutputs({ imageRef: this.imageRef, containerId: this.containerId, containerName: this.containerName, startedAt: this.startedAt });
+        this.registerOutputs({ imageRef: this.imageRef, containerId: this.containerId, containerName: this.containerName, port: this.port, startedAt: this.startedAt });
     }
 }

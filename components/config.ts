@@ -2,6 +2,9 @@
 // front, so that bad input fails `pulumi preview` before anything changes.
 import * as semver from "semver";
 import { SchemaRange, rangeOf } from "./schema";
+import { CriticalEndpoint, parseCritical, parseEnv, parseImages, parseServices, ServiceSpec } from "./services";
+
+export { CriticalEndpoint, ServiceSpec } from "./services";
 
 /** Where raw config strings come from: `pulumi.Config` in a program, a plain map in tests. */
 export interface ConfigSource {
@@ -19,12 +22,8 @@ export interface Release {
     /** The schema versions this release's code runs on (release:schemaMin..schemaMax); open ends are unbounded. */
     readonly schemaRange: SchemaRange;
     readonly notes: string;
-}
-
-/** A smoke-test endpoint that must answer with one status. */
-export interface CriticalEndpoint {
-    readonly path: string;
-    readonly status: number;
+    /** The images of the bundle's other services (release:images), service → repo@sha256:... */
+    readonly images: Readonly<Record<string, string>>;
 }
 
 export type DbMode = "keep" | "down" | "restore";
@@ -69,6 +68,13 @@ export interface DeploySettings {
     readonly drainSeconds: number;
     readonly restoreDump: string;
     readonly restoreDumpSha256: string;
+    /** Whether the proxy answers 503 with maintenanceMessage (the health path stays reachable). */
+    readonly maintenance: boolean;
+    readonly maintenanceMessage: string;
+    /** The release's services, in the order they switch; one for a single-service stack. */
+    readonly services: readonly ServiceSpec[];
+    /** Whether api-server:services lists them (a bundle), rather than the single-service settings. */
+    readonly bundle: boolean;
 }
 
 export interface DeployConfig {
@@ -89,9 +95,9 @@ export const PROJECT = "api-server";
 /** The namespace of the release identity keys. */
 export const RELEASE_NS = "release";
 /** The release identity keys a rollback copies from history, in order. */
-export const RELEASE_KEYS = ["version", "gitSha", "image", "imageDigest", "schemaVersion", "schemaMin", "schemaMax", "notes"] as const;
+export const RELEASE_KEYS = ["version", "gitSha", "image", "imageDigest", "schemaVersion", "schemaMin", "schemaMax", "notes", "images"] as const;
 /** The release keys that may be left unset. */
-export const OPTIONAL_RELEASE_KEYS: readonly string[] = ["schemaMin", "schemaMax", "notes"];
+export const OPTIONAL_RELEASE_KEYS: readonly string[] = ["schemaMin", "schemaMax", "notes", "images"];
 
 /** Defaults, identical to the `default:` values declared in Pulumi.yaml. */
 export const DEFAULTS: Readonly<Record<string, string>> = {
@@ -127,6 +133,8 @@ export const DEFAULTS: Readonly<Record<string, string>> = {
     restoreDump: "",
     restoreDumpSha256: "",
     atomicRecoveryOf: "",
+    maintenance: "off",
+    maintenanceMessage: "Down for maintenance; back shortly.",
 };
 
 const SHA_RE = /^[0-9a-f]{40}$/;
@@ -140,8 +148,6 @@ const CONTAINER_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
 const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const ABS_PATH_RE = /^\/[A-Za-z0-9._/@+-]*$/;
 const HTTP_PATH_RE = /^\/[A-Za-z0-9._~/-]*$/;
-// A smoke endpoint: an absolute path with an optional query, no spaces or shell-special characters.
-const ENDPOINT_PATH_RE = /^\/[A-Za-z0-9._~/%-]*(?:\?[A-Za-z0-9._~%=&-]*)?$/;
 const DOCKER_HOST_RE = /^(?:unix|tcp|ssh):\/\/[A-Za-z0-9@._:/-]+$/;
 
 /** Shows a bad value in an error message: quoted, with control characters escaped, cut short. */
@@ -255,6 +261,9 @@ const SETTING_RULES: Record<string, Rule> = {
     restoreDump: regexRule(ABS_PATH_RE, "an absolute path to a .dump file", true),
     restoreDumpSha256: regexRule(HEX64_RE, "64 lower-case hex characters", true),
     atomicRecoveryOf: (key, v) => v === "" ? undefined : checkVersion(key, v),
+    maintenance: enumRule("on", "off"),
+    maintenanceMessage: (key, v) => v.length >= 1 && v.length <= 500 && ![...v].some(c => c.charCodeAt(0) < 32 || c.charCodeAt(0) === 127)
+        ? undefined : `${key} ${show(v)} is invalid: must be 1 to 500 characters on one line`,
 };
 
 const RELEASE_RULES: Record<string, Rule> = {
@@ -278,13 +287,13 @@ export function checkReleaseValue(key: string, value: string): string | undefine
  * every bad key, its value and the rule it breaks.
  * `appEnv` is the parsed `api-server:appEnv` object (or undefined).
  */
-export function parseDeployConfig(src: ConfigSource, appEnv?: unknown, criticalEndpoints?: unknown): DeployConfig {
+export function parseDeployConfig(src: ConfigSource, appEnv?: unknown, criticalEndpoints?: unknown, services?: unknown): DeployConfig {
     const problems: string[] = [];
     const rel: Record<string, string> = {};
     for (const key of RELEASE_KEYS) {
         const raw = src.get(RELEASE_NS, key);
-        if (key === "notes") {
-            rel.notes = raw ?? "";
+        if (key === "notes" || key === "images") {
+            rel[key] = raw ?? "";
             continue;
         }
         if (raw === undefined || raw === "") {
@@ -312,19 +321,7 @@ export function parseDeployConfig(src: ConfigSource, appEnv?: unknown, criticalE
         problems.push(`${PROJECT}:appDriver ${JSON.stringify(driver)} is no longer supported: the service always switches through the docker CLI; remove it (pulumi config rm appDriver)`);
     }
 
-    const env: Record<string, string> = {};
-    if (appEnv !== undefined && appEnv !== null) {
-        if (typeof appEnv !== "object" || Array.isArray(appEnv)) {
-            problems.push(`${PROJECT}:appEnv is invalid: must be an object of NAME: "value" pairs`);
-        } else {
-            for (const [k, v] of Object.entries(appEnv as Record<string, unknown>)) {
-                if (!ENV_NAME_RE.test(k)) problems.push(`${PROJECT}:appEnv key ${show(k)} is invalid: must be an environment variable name`);
-                else if (typeof v !== "string" && typeof v !== "number" && typeof v !== "boolean") problems.push(`${PROJECT}:appEnv.${k} is invalid: must be a string`);
-                else env[k] = String(v);
-            }
-        }
-    }
-
+    const env = parseEnv(appEnv, `${PROJECT}:appEnv`, problems);
     const endpoints = parseCriticalEndpoints(criticalEndpoints, problems);
     problems.push(...rangeProblems(rel));
 
@@ -338,7 +335,19 @@ export function parseDeployConfig(src: ConfigSource, appEnv?: unknown, criticalE
     if (s.dbMode !== "keep" && s.kind !== "rollback") {
         problems.push(`${PROJECT}:dbMode ${show(s.dbMode)} is only for a rollback (kind=rollback); set dbMode back to keep for a deploy`);
     }
-    problems.push(...proxyProblems(s));
+    const primaryOk = ["image", "imageDigest"].every(k => rel[k] !== undefined && RELEASE_RULES[k](k, rel[k]) === undefined);
+    const bundle = parseServices(services, parseImages(rel.images, problems), {
+        appName: s.appName, appPort: Number(s.appPort), healthPath: s.healthPath,
+        proxyPort: Number(s.proxyPort) || 0, proxyAdminPort: Number(s.proxyAdminPort) || 0,
+        primaryImage: primaryOk ? `${rel.image}@${rel.imageDigest}` : undefined, appEnv: env, critical: endpoints,
+    }, problems);
+    if (services === undefined || services === null) problems.push(...proxyProblems(s));
+    if (Number(s.proxyPort) > 0 && s.proxyImage === "" && services !== undefined && services !== null) {
+        problems.push(`${PROJECT}:proxyImage is not set: proxyPort ${s.proxyPort} needs the proxy's image (repo@sha256:...)`);
+    }
+    if (s.maintenance === "on" && Number(s.proxyPort) === 0) {
+        problems.push(`${PROJECT}:maintenance "on" needs the proxy: the maintenance page is the proxy's; set proxyPort and proxyImage first`);
+    }
     if (problems.length > 0) throw new ConfigError(problems);
 
     return {
@@ -350,6 +359,7 @@ export function parseDeployConfig(src: ConfigSource, appEnv?: unknown, criticalE
             schemaVersion: Number(rel.schemaVersion),
             schemaRange: rangeOf(rel.schemaMin, rel.schemaMax),
             notes: rel.notes,
+            images: Object.fromEntries(bundle.filter(b => !b.migrations).map(b => [b.name, b.imageRef])),
         },
         settings: {
             dbHost: s.dbHost,
@@ -385,6 +395,10 @@ export function parseDeployConfig(src: ConfigSource, appEnv?: unknown, criticalE
             drainSeconds: Number(s.drainSeconds),
             restoreDump: s.restoreDump,
             restoreDumpSha256: s.restoreDumpSha256,
+            maintenance: s.maintenance === "on",
+            maintenanceMessage: s.maintenanceMessage,
+            services: bundle,
+            bundle: services !== undefined && services !== null,
         },
     };
 }
@@ -429,34 +443,9 @@ export function rangeProblems(rel: Record<string, string | undefined>): string[]
     return problems;
 }
 
-/**
- * Reads `api-server:criticalEndpoints`: a list of { path, status }, each an
- * absolute URL path and the HTTP status it must answer. Problems are appended.
- */
+/** Reads `api-server:criticalEndpoints`: a list of { path, status }. Problems are appended. */
 export function parseCriticalEndpoints(raw: unknown, problems: string[]): CriticalEndpoint[] {
-    if (raw === undefined || raw === null) return [];
-    const key = `${PROJECT}:criticalEndpoints`;
-    if (!Array.isArray(raw)) {
-        problems.push(`${key} is invalid: must be a list of { path: /absolute/path, status: 200 }`);
-        return [];
-    }
-    const out: CriticalEndpoint[] = [];
-    raw.forEach((e: unknown, i) => {
-        const item = (e ?? {}) as Record<string, unknown>;
-        const path = typeof item.path === "string" ? item.path : String(item.path ?? "");
-        const statusRaw = item.status === undefined ? "200" : String(item.status);
-        let ok = true;
-        if (typeof e !== "object" || Array.isArray(e) || !ENDPOINT_PATH_RE.test(path)) {
-            problems.push(`${key}[${i}].path ${show(path)} is invalid: must be an absolute URL path like /items`);
-            ok = false;
-        }
-        if (!/^\d+$/.test(statusRaw) || Number(statusRaw) < 100 || Number(statusRaw) > 599) {
-            problems.push(`${key}[${i}].status ${show(statusRaw)} is invalid: must be an HTTP status from 100 to 599`);
-            ok = false;
-        }
-        if (ok) out.push({ path, status: Number(statusRaw) });
-    });
-    return out;
+    return parseCritical(raw, `${PROJECT}:criticalEndpoints`, problems);
 }
 
 /** The pinned image reference that runs: repository@digest. */
@@ -464,7 +453,13 @@ export function imageRef(release: Pick<Release, "image" | "imageDigest">): strin
     return `${release.image}@${release.imageDigest}`;
 }
 
+/** The values that identify one service of a release: its container is replaced whenever they change. */
+export function serviceIdentity(release: Release, service: { imageRef: string }): string[] {
+    return [release.version, release.gitSha, service.imageRef, String(release.schemaVersion)];
+}
+
 /** The values that identify a release; a change of any of them re-runs backup and migrations. */
 export function releaseIdentity(release: Release): string[] {
-    return [release.version, release.gitSha, imageRef(release), String(release.schemaVersion)];
+    const others = Object.keys(release.images).sort().map(k => `${k}=${release.images[k]}`);
+    return [release.version, release.gitSha, imageRef(release), String(release.schemaVersion), ...others];
 }

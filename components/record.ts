@@ -1,5 +1,15 @@
 // The release record: stack outputs (machine-readable) and releases/<version>.md (for people).
 
+/** One service of a bundle, as it runs after the update. */
+export interface ServiceRecord {
+    version: string;
+    imageRef: string;
+    container: string;
+    startedAt: string;
+    publicPort?: number;
+    port?: number;
+}
+
 /** The stack outputs every deploy and rollback writes. */
 export interface ReleaseRecord {
     version: string;
@@ -18,6 +28,8 @@ export interface ReleaseRecord {
     backup: { path: string; sha256: string; bytes: number; kind: string };
     /** For a restore-mode rollback: the dump restored. */
     restoredDump?: { path: string; sha256: string };
+    /** A bundle's services, in the order they switched. */
+    services?: Record<string, ServiceRecord>;
     deployedAt: string;
     kind: "deploy" | "rollback";
     replacesVersion: string;
@@ -42,6 +54,7 @@ export function renderReleaseMarkdown(r: ReleaseRecord, history: { kind: string;
         `| ${r.backup.kind === "safety_before_restore" ? "safety backup (data discarded by the restore)" : "pre-release backup"} | \`${r.backup.path}\` |`,
         `| backup sha256 | \`${r.backup.sha256}\` |`,
         `| backup size | ${r.backup.bytes} bytes |`,
+        ...Object.entries(r.services ?? {}).map(([name, svc]) => `| service ${name} | \`${svc.imageRef}\` in \`${svc.container}\` |`),
         ...(r.restoredDump ? [`| restored dump | \`${r.restoredDump.path}\` (sha256 \`${r.restoredDump.sha256}\`) |`] : []),
         `| deployed at | ${r.deployedAt} |`,
         `| kind | ${r.kind}${r.kind === "rollback" ? ` (replaced ${r.replacesVersion}, database ${r.dbMode})` : ""} |`,

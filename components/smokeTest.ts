@@ -29,6 +29,8 @@ export interface SmokeResult {
 export interface SmokeTestArgs {
     /** http://host:port of the service. */
     readonly baseUrl: pulumi.Input<string>;
+    /** Where the critical endpoints are asked, when not baseUrl (the new container, during maintenance). */
+    readonly criticalUrl?: pulumi.Input<string>;
     /** Health endpoint path. */
     readonly healthPath: pulumi.Input<string>;
     /** Version the app must report. */
@@ -70,6 +72,7 @@ export class SmokeTest extends pulumi.ComponentResource {
             environment: withDockerHost({
                 ...pgEnv(args.db),
                 BASE_URL: args.baseUrl,
+                CRITICAL_URL: args.criticalUrl ?? "",
                 HEALTH_PATH: args.healthPath,
                 EXPECT_VERSION: args.expectVersion,
                 CRITICAL: criticalLines(args.critical),

@@ -6,7 +6,9 @@
 # Environment: BASE_URL (http://host:port), HEALTH_PATH, EXPECT_VERSION,
 # RETRIES, TIMEOUT, CRITICAL (one "path status" per line), SCHEMA_MIN /
 # SCHEMA_MAX (the release's range; empty: open), SCHEMA_TABLE, PG* (the
-# database), CONTAINER (its last log lines go into a failure).
+# database), CONTAINER (its last log lines go into a failure), CRITICAL_URL
+# (where the critical endpoints are asked; BASE_URL when empty: while the
+# proxy is in maintenance they are asked of the new container directly).
 # The last line of stdout is the JSON result.
 
 fail() {
@@ -18,8 +20,8 @@ fail() {
   exit 1
 }
 
-get() { # get PATH -> "<status>\n<body>" (status 000 when there is no answer)
-  curl -sS --max-time "$TIMEOUT" -o /dev/stdout -w '\n%{http_code}' "$BASE_URL$1" 2>/dev/null || printf '\n000'
+get() { # get PATH [BASE] -> "<status>\n<body>" (status 000 when there is no answer)
+  curl -sS --max-time "$TIMEOUT" -o /dev/stdout -w '\n%{http_code}' "${2:-$BASE_URL}$1" 2>/dev/null || printf '\n000'
 }
 
 last="no answer"
@@ -46,7 +48,7 @@ while read -r path want; do
   [ -n "$path" ] || continue
   code=000
   for _ in 1 2 3; do
-    out=$(get "$path")
+    out=$(get "$path" "${CRITICAL_URL:-}")
     code=${out##*$'\n'}
     [ "$code" = "$want" ] && break
     sleep 1

@@ -4,7 +4,7 @@
 # proxy):
 #   1. start the new container beside the old one, on the idle slot port;
 #   2. wait for its health check;
-#   3. point the proxy's upstream at it (PUT /slot/upstream on the proxy's
+#   3. point the proxy's upstream at it (PUT /slot/upstream/NAME on the proxy's
 #      admin API: not a config reload, so no client connection is closed;
 #      requests already proxied finish on the old container);
 #   4. let the old container drain: SIGTERM, then up to DRAIN_SECONDS for its
@@ -27,7 +27,7 @@ read -r slot_a slot_b <<<"$SLOT_PORTS"
 running() { [ "$(docker container inspect -f '{{.State.Running}}' "$1" 2>/dev/null || true)" = true ]; }
 # What serves now: the proxy's upstream; else a slot container (the proxy was
 # just replaced); else a container from before the proxy, on appPort.
-upstream() { curl -fsS --max-time 2 "$admin/slot/upstream" 2>/dev/null | sed -n 's/.*"dial":"\([^"]*\)".*/\1/p'; }
+upstream() { curl -fsS --max-time 2 "$admin/slot/upstream/$NAME" 2>/dev/null | sed -n 's/.*"dial":"\([^"]*\)".*/\1/p'; }
 current=$(upstream || true)
 old=""
 old_port=""
@@ -55,7 +55,7 @@ if [ -z "$id" ] || ! healthy "$port"; then
   exit 1
 fi
 
-if ! curl -fsS --max-time 10 -X PUT -H 'Content-Type: application/json' --data-binary "{\"dial\":\"$APP_HOST:$port\"}" "$admin/slot/upstream" >/dev/null \
+if ! curl -fsS --max-time 10 -X PUT -H 'Content-Type: application/json' --data-binary "{\"dial\":\"$APP_HOST:$port\"}" "$admin/slot/upstream/$NAME" >/dev/null \
   || [ "$(upstream)" != "$APP_HOST:$port" ]; then
   docker rm -f "$new" >/dev/null 2>&1 || true
   echo "container failed: the proxy did not take the new upstream $APP_HOST:$port; $serving" >&2
@@ -69,4 +69,4 @@ if [ -n "$old" ] && docker container inspect "$old" >/dev/null 2>&1; then
   docker rm -f "$old" >/dev/null
   echo "container: drained and removed $old"
 fi
-printf '{"containerId":"%s","container":"%s","startedAt":"%s"}\n' "$id" "$new" "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+printf '{"containerId":"%s","container":"%s","port":%s,"startedAt":"%s"}\n' "$id" "$new" "$port" "$(date -u +%Y-%m-%dT%H:%M:%SZ)"

@@ -30,4 +30,4 @@ if [ -z "$id" ] || ! healthy "$PORT"; then
 fi
 if [ -n "$prev" ]; then docker rm -f "$prev" >/dev/null; fi
 echo "container: $NAME runs $IMAGE_REF ($RELEASE_VERSION)"
-printf '{"containerId":"%s","container":"%s","startedAt":"%s"}\n' "$id" "$NAME" "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+printf '{"containerId":"%s","container":"%s","port":%s,"startedAt":"%s"}\n' "$id" "$NAME" "$PORT" "$(date -u +%Y-%m-%dT%H:%M:%SZ)"

@@ -36,7 +36,7 @@ describe("release config validation", () => {
         expect(release).to.deep.equal({
             version: "v2.1.0", gitSha: GOOD["release:gitSha"], image: GOOD["release:image"],
             imageDigest: GOOD["release:imageDigest"], schemaVersion: 20261101120000, notes: "",
-            schemaRange: { min: undefined, max: undefined },
+            schemaRange: { min: undefined, max: undefined }, images: {},
         });
         expect(settings.backupDir).to.equal("/var/backups/api-server");
         expect(settings.dbMode).to.equal("keep");

@@ -4,8 +4,8 @@ import { proxyProblems } from "../../components/config";
 import { proxyConfig } from "../../components/proxyConfig";
 
 describe("proxy config", () => {
-    const args = { port: 8443, adminPort: 2019 };
-    const server = () => JSON.parse(proxyConfig(args)).apps.http.servers.public;
+    const args = { adminPort: 2019, services: [{ slot: "api-server", publicPort: 8443, healthPath: "/health" }] };
+    const server = () => JSON.parse(proxyConfig(args)).apps.http.servers["api-server"];
 
     it("listens on the public port, with the admin API on loopback only", () => {
         expect(JSON.parse(proxyConfig(args)).admin.listen).to.equal("127.0.0.1:2019");
@@ -14,11 +14,26 @@ describe("proxy config", () => {
     });
 
     it("proxies to the upstream the switch sets (the slot source), never to one written in the config", () => {
-        const handler = server().routes[0].handle[0];
+        const handler = server().routes[0].handle[1];
         expect(handler.handler).to.equal("reverse_proxy");
-        expect(handler.dynamic_upstreams).to.deep.equal({ source: "slot" });
+        expect(handler.dynamic_upstreams).to.deep.equal({ source: "slot", name: "api-server" });
         expect(handler).to.not.have.property("upstreams");
         expect(handler.load_balancing.try_duration).to.equal("2s");
+    });
+
+    it("puts the maintenance switch in front of the service, with its health path let through", () => {
+        expect(server().routes[0].handle[0]).to.deep.equal({ handler: "slot_maintenance", allow: ["/health"], retry_after: 30 });
+    });
+
+    it("gives each service of a bundle its own server, port and slot", () => {
+        const two = JSON.parse(proxyConfig({
+            adminPort: 2019,
+            services: [{ slot: "shop-api", publicPort: 8443, healthPath: "/health" }, { slot: "shop-web", publicPort: 8444, healthPath: "/up" }],
+        })).apps.http.servers;
+        expect(Object.keys(two)).to.deep.equal(["shop-api", "shop-web"]);
+        expect(two["shop-web"].listen).to.deep.equal([":8444"]);
+        expect(two["shop-web"].routes[0].handle[1].dynamic_upstreams.name).to.equal("shop-web");
+        expect(two["shop-web"].routes[0].handle[0].allow).to.deep.equal(["/up"]);
     });
 
     it("answers errors (no upstream yet, or none reachable) with their status and Retry-After", () => {

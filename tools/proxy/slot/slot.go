@@ -1,16 +1,24 @@
-// Package slot holds the upstream of a blue/green switch in memory, so that
-// switching it is not a config change. Caddy reloads its whole config on any
-// change and closes idle client keep-alive connections when it does, which
-// a client that reuses such a connection sees as a reset.
+// Package slot holds the upstream of each service's blue/green switch, and
+// the maintenance switch, in memory, so that switching either is not a
+// config change. Caddy reloads its whole config on any change and closes
+// idle client keep-alive connections when it does, which a client that
+// reuses such a connection sees as a reset.
 //
 //   - http.reverse_proxy.upstreams.slot: a dynamic upstream source that
-//     answers with the current upstream (none before the first switch).
-//   - admin.api.slot: GET /slot/upstream answers {"dial": "host:port"};
-//     PUT /slot/upstream with the same body switches it. Requests already
-//     proxied finish on the old upstream; new ones go to the new one.
+//     answers with the current upstream of the service named by `name`
+//     (none before its first switch).
+//   - http.handlers.slot_maintenance: while maintenance is on, answers every
+//     request whose path is not in `allow` with 503, the maintenance message
+//     and Retry-After; otherwise passes the request on.
+//   - admin.api.slot:
+//     GET /slot/upstream/NAME answers {"dial": "host:port"}; PUT with the
+//     same body switches it. Requests already proxied finish on the old
+//     upstream; new ones go to the new one. /slot/upstream is NAME "".
+//     GET /slot/maintenance answers {"on": bool, "message": "..."}; PUT with
+//     the same body switches maintenance on or off.
 //
-// The upstream is also written to $XDG_DATA_HOME/caddy/slot-upstream.json
-// (or the file named by `file`), so a restarted proxy resumes it.
+// Both are also written to $XDG_DATA_HOME/caddy/ (slot-upstreams.json,
+// slot-maintenance.json), so a restarted proxy resumes them.
 package slot
 
 import (
@@ -20,43 +28,85 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"sync/atomic"
+	"regexp"
+	"strings"
+	"sync"
 
 	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp/reverseproxy"
 )
 
 func init() {
 	caddy.RegisterModule(Upstreams{})
+	caddy.RegisterModule(Maintenance{})
 	caddy.RegisterModule(Admin{})
 }
 
-type state struct {
+type upstream struct {
 	Dial string `json:"dial"`
 }
 
-var current atomic.Pointer[state]
-
-func stateFile() string {
-	return filepath.Join(caddy.AppDataDir(), "slot-upstream.json")
+type maintenance struct {
+	On      bool   `json:"on"`
+	Message string `json:"message"`
 }
 
+var (
+	mu        sync.RWMutex
+	loaded    bool
+	upstreams = map[string]string{}
+	maint     maintenance
+)
+
+var nameRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$`)
+
+func dataFile(name string) string {
+	return filepath.Join(caddy.AppDataDir(), name)
+}
+
+// load reads the persisted state once per process.
 func load() {
-	if current.Load() != nil {
+	mu.Lock()
+	defer mu.Unlock()
+	if loaded {
 		return
 	}
-	b, err := os.ReadFile(stateFile())
-	if err != nil {
-		return
+	loaded = true
+	if b, err := os.ReadFile(dataFile("slot-upstreams.json")); err == nil {
+		var m map[string]string
+		if json.Unmarshal(b, &m) == nil {
+			upstreams = m
+		}
 	}
-	var s state
-	if json.Unmarshal(b, &s) == nil && s.Dial != "" {
-		current.Store(&s)
+	if b, err := os.ReadFile(dataFile("slot-maintenance.json")); err == nil {
+		var m maintenance
+		if json.Unmarshal(b, &m) == nil {
+			maint = m
+		}
 	}
 }
 
-// Upstreams is the dynamic upstream source.
-type Upstreams struct{}
+// save writes v to the data file atomically; the caller holds mu.
+func save(name string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(caddy.AppDataDir(), 0o700); err != nil {
+		return err
+	}
+	tmp := dataFile(name) + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, dataFile(name))
+}
+
+// Upstreams is the dynamic upstream source of one service.
+type Upstreams struct {
+	Name string `json:"name,omitempty"`
+}
 
 func (Upstreams) CaddyModule() caddy.ModuleInfo {
 	return caddy.ModuleInfo{ID: "http.reverse_proxy.upstreams.slot", New: func() caddy.Module { return new(Upstreams) }}
@@ -67,15 +117,57 @@ func (*Upstreams) Provision(caddy.Context) error {
 	return nil
 }
 
-func (*Upstreams) GetUpstreams(*http.Request) ([]*reverseproxy.Upstream, error) {
-	s := current.Load()
-	if s == nil {
+func (u *Upstreams) GetUpstreams(*http.Request) ([]*reverseproxy.Upstream, error) {
+	mu.RLock()
+	dial := upstreams[u.Name]
+	mu.RUnlock()
+	if dial == "" {
 		return nil, nil
 	}
-	return []*reverseproxy.Upstream{{Dial: s.Dial}}, nil
+	return []*reverseproxy.Upstream{{Dial: dial}}, nil
 }
 
-// Admin is the admin API endpoint that reads and switches the upstream.
+// Maintenance is the HTTP handler that answers 503 while maintenance is on.
+type Maintenance struct {
+	// Paths that pass through while maintenance is on (the health path).
+	Allow []string `json:"allow,omitempty"`
+	// Seconds for Retry-After; 30 when unset.
+	RetryAfter int `json:"retry_after,omitempty"`
+}
+
+func (Maintenance) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{ID: "http.handlers.slot_maintenance", New: func() caddy.Module { return new(Maintenance) }}
+}
+
+func (m *Maintenance) Provision(caddy.Context) error {
+	load()
+	if m.RetryAfter <= 0 {
+		m.RetryAfter = 30
+	}
+	return nil
+}
+
+func (m *Maintenance) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	mu.RLock()
+	on, message := maint.On, maint.Message
+	mu.RUnlock()
+	if !on {
+		return next.ServeHTTP(w, r)
+	}
+	for _, p := range m.Allow {
+		if r.URL.Path == p {
+			return next.ServeHTTP(w, r)
+		}
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Retry-After", fmt.Sprint(m.RetryAfter))
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusServiceUnavailable)
+	_, err := fmt.Fprintln(w, message)
+	return err
+}
+
+// Admin is the admin API endpoint that reads and switches upstreams and maintenance.
 type Admin struct{}
 
 func (Admin) CaddyModule() caddy.ModuleInfo {
@@ -83,41 +175,77 @@ func (Admin) CaddyModule() caddy.ModuleInfo {
 }
 
 func (Admin) Routes() []caddy.AdminRoute {
-	return []caddy.AdminRoute{{Pattern: "/slot/upstream", Handler: caddy.AdminHandlerFunc(handle)}}
+	return []caddy.AdminRoute{
+		{Pattern: "/slot/upstream", Handler: caddy.AdminHandlerFunc(handleUpstream)},
+		{Pattern: "/slot/upstream/", Handler: caddy.AdminHandlerFunc(handleUpstream)},
+		{Pattern: "/slot/maintenance", Handler: caddy.AdminHandlerFunc(handleMaintenance)},
+	}
 }
 
-func handle(w http.ResponseWriter, r *http.Request) error {
+func badRequest(format string, a ...any) error {
+	return caddy.APIError{HTTPStatus: http.StatusBadRequest, Err: fmt.Errorf(format, a...)}
+}
+
+func reply(w http.ResponseWriter, v any) error {
+	w.Header().Set("Content-Type", "application/json")
+	return json.NewEncoder(w).Encode(v)
+}
+
+func handleUpstream(w http.ResponseWriter, r *http.Request) error {
+	load()
+	name := strings.TrimPrefix(strings.TrimPrefix(r.URL.Path, "/slot/upstream"), "/")
+	if name != "" && !nameRE.MatchString(name) {
+		return badRequest("service name %q is not a container name", name)
+	}
+	switch r.Method {
+	case http.MethodGet:
+		mu.RLock()
+		defer mu.RUnlock()
+		return reply(w, upstream{Dial: upstreams[name]})
+	case http.MethodPut:
+		var u upstream
+		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&u); err != nil {
+			return badRequest("body must be {\"dial\": \"host:port\"}: %w", err)
+		}
+		if _, _, err := net.SplitHostPort(u.Dial); err != nil {
+			return badRequest("dial %q is not host:port: %w", u.Dial, err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		next := make(map[string]string, len(upstreams)+1)
+		for k, v := range upstreams {
+			next[k] = v
+		}
+		next[name] = u.Dial
+		if err := save("slot-upstreams.json", next); err != nil {
+			return caddy.APIError{HTTPStatus: http.StatusInternalServerError, Err: err}
+		}
+		upstreams = next
+		return reply(w, u)
+	default:
+		return caddy.APIError{HTTPStatus: http.StatusMethodNotAllowed, Err: fmt.Errorf("method %s not allowed", r.Method)}
+	}
+}
+
+func handleMaintenance(w http.ResponseWriter, r *http.Request) error {
 	load()
 	switch r.Method {
 	case http.MethodGet:
-		s := current.Load()
-		if s == nil {
-			s = &state{}
-		}
-		w.Header().Set("Content-Type", "application/json")
-		return json.NewEncoder(w).Encode(s)
+		mu.RLock()
+		defer mu.RUnlock()
+		return reply(w, maint)
 	case http.MethodPut:
-		var s state
-		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&s); err != nil {
-			return caddy.APIError{HTTPStatus: http.StatusBadRequest, Err: fmt.Errorf("body must be {\"dial\": \"host:port\"}: %w", err)}
+		var m maintenance
+		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 8192)).Decode(&m); err != nil {
+			return badRequest("body must be {\"on\": true|false, \"message\": \"...\"}: %w", err)
 		}
-		if _, _, err := net.SplitHostPort(s.Dial); err != nil {
-			return caddy.APIError{HTTPStatus: http.StatusBadRequest, Err: fmt.Errorf("dial %q is not host:port: %w", s.Dial, err)}
-		}
-		b, _ := json.Marshal(s)
-		if err := os.MkdirAll(filepath.Dir(stateFile()), 0o700); err != nil {
+		mu.Lock()
+		defer mu.Unlock()
+		if err := save("slot-maintenance.json", m); err != nil {
 			return caddy.APIError{HTTPStatus: http.StatusInternalServerError, Err: err}
 		}
-		tmp := stateFile() + ".tmp"
-		if err := os.WriteFile(tmp, b, 0o600); err != nil {
-			return caddy.APIError{HTTPStatus: http.StatusInternalServerError, Err: err}
-		}
-		if err := os.Rename(tmp, stateFile()); err != nil {
-			return caddy.APIError{HTTPStatus: http.StatusInternalServerError, Err: err}
-		}
-		current.Store(&s)
-		w.Header().Set("Content-Type", "application/json")
-		return json.NewEncoder(w).Encode(s)
+		maint = m
+		return reply(w, m)
 	default:
 		return caddy.APIError{HTTPStatus: http.StatusMethodNotAllowed, Err: fmt.Errorf("method %s not allowed", r.Method)}
 	}
@@ -126,5 +254,7 @@ func handle(w http.ResponseWriter, r *http.Request) error {
 var (
 	_ caddy.Provisioner           = (*Upstreams)(nil)
 	_ reverseproxy.UpstreamSource = (*Upstreams)(nil)
+	_ caddy.Provisioner           = (*Maintenance)(nil)
+	_ caddyhttp.MiddlewareHandler = (*Maintenance)(nil)
 	_ caddy.AdminRouter           = (*Admin)(nil)
 )
