@@ -12,7 +12,7 @@ import {
 } from "../components/schema";
 import { schemaOutputsByStart, showLive } from "./checkpoints";
 import { causeOf } from "./failure";
-import { imageMigrationFiles, migrationRunning, readLiveSchema, run, servingVersion, stackSettings, StackSettings } from "./live";
+import { imageMigrationFiles, migrationRunning, readLiveSchema, run, servingLine, servingVersion, stackSettings, StackSettings } from "./live";
 import { ReleaseRecord, renderReleaseMarkdown } from "../components/record";
 import { decide } from "./decide";
 import { COUNT_ROWS_SQL, compareCounts, countsTable, parseCounts } from "./drill";
@@ -24,8 +24,9 @@ import { databaseUrl } from "../components/migrations";
 
 const USAGE = `usage:
   deployctl deploy   --stack S [--version vX.Y.Z --image REPO --digest sha256:... --sha GIT_SHA --schema N
-                     --schema-min N --schema-max N --notes TEXT] [--atomic] [--preview]
+                     --schema-min N --schema-max N --notes TEXT --service NAME=REPO@sha256:...] [--atomic] [--preview]
   deployctl rollback <vX.Y.Z|previous> --stack S [--db keep|down|restore] [--atomic] [--yes] [--preview]
+  deployctl maintenance <on|off> --stack S [--message TEXT] [--preview]
   deployctl force-schema <N> --stack S --yes
   deployctl history  --stack S [--json]
   deployctl record   <vX.Y.Z> --stack S [--out DIR]
@@ -35,10 +36,12 @@ const USAGE = `usage:
 /** Help for each command: its usage, what it does, an example. */
 const HELP: Record<string, string> = {
     deploy: `usage: deployctl deploy --stack S [--version vX.Y.Z --image REPO --digest sha256:... --sha GIT_SHA --schema N
-                        --schema-min N --schema-max N --notes TEXT] [--atomic] [--preview]
+                        --schema-min N --schema-max N --notes TEXT --service NAME=REPO@sha256:...] [--atomic] [--preview]
 Sets the stack's release: config to the given release (flags not given keep the stack's values) and runs
 pulumi up: verified backup, migrations, switch, smoke test. Refused, with nothing changed, when the
 database is dirty or outside the release's schema range, or the stack is locked.
+--image/--digest pin the service that owns the migrations; --service (once per service) pins each other
+service of a bundle (release:images).
 example: deployctl deploy --stack prod --version v1.4.0 --image registry.example.com/acme/api \\
            --digest sha256:<64 hex> --sha <40 hex> --schema 4 --schema-min 4 --schema-max 4`,
     rollback: `usage: deployctl rollback <vX.Y.Z|previous> --stack S [--db keep|down|restore] [--atomic] [--yes] [--preview]
@@ -47,6 +50,10 @@ Puts a release from the stack's history back, with the config it was deployed wi
   --db down     run the newer image's down migrations to the target's schema first
   --db restore  restore the target's pre-release dump (a safety dump is taken first; asks unless --yes)
 example: deployctl rollback previous --stack prod --db down`,
+    maintenance: `usage: deployctl maintenance <on|off> --stack S [--message TEXT] [--preview]
+Switches the proxy's maintenance page on or off with a pulumi up, so every toggle is in the stack's history.
+While on, every public request but the health path gets 503, the message and Retry-After.
+example: deployctl maintenance on --stack prod --message "Upgrading the database; back at 02:30 UTC"`,
     "force-schema": `usage: deployctl force-schema <N> --stack S --yes
 Marks a dirty schema clean at version N after you have repaired the database by hand (golang-migrate's force).
 example: deployctl force-schema 2 --stack prod --yes`,
@@ -202,7 +209,8 @@ async function account(a: Attempt, failure: UpdateFailed): Promise<never> {
     const name = a.stack.name;
     if (serving === a.version && a.before && a.before.version !== a.version) {
         if (!a.atomic) {
-            throw new Error(`${a.what} of ${a.version} failed: ${cause}; ${a.version} serves (it switched before the failure); to go back: deployctl rollback ${a.before.version} --stack ${name}`);
+            const each = await servingLine(a.settings);
+            throw new Error(`${a.what} of ${a.version} failed: ${cause}; ${each || `${a.version} serves`} (${a.version} switched before the failure); to go back: deployctl rollback ${a.before.version} --stack ${name}`);
         }
         console.log(`deployctl: ${a.what} of ${a.version} failed after it switched (${cause}); atomic: putting ${a.before.version} back`);
         a.snapshot.restore();
@@ -225,9 +233,14 @@ async function account(a: Attempt, failure: UpdateFailed): Promise<never> {
             const again = await servingVersion(a.settings);
             throw new Error(`${a.what} of ${a.version} failed: ${cause}; atomic recovery to ${a.before.version} failed too: ${causeOf(String((err as Error).message ?? err))}; ${again ?? "no release"} serves`);
         }
-        throw new Error(`${a.what} of ${a.version} failed: ${cause}; atomic: ${a.before.version} was put back${down ? " with down migrations" : ""} and serves again (recorded as a rollback)`);
+        const each = await servingLine(a.settings);
+        throw new Error(`${a.what} of ${a.version} failed: ${cause}; atomic: ${a.before.version} was put back${down ? " with down migrations" : ""} and serves again (recorded as a rollback)${each ? `: ${each}` : ""}`);
     }
     if (serving !== a.version) a.snapshot.restore();
+    const each = await servingLine(a.settings);
+    if (each !== "" && serving === a.version) {
+        throw new Error(`${a.what} of ${a.version} failed: ${cause}; ${each}; run the same ${a.what} again once fixed, or deployctl rollback${a.before ? ` ${a.before.version}` : ""} --stack ${name}, to converge`);
+    }
     throw new Error(`${a.what} of ${a.version} failed: ${cause}; ${serving === a.version ? `${a.version} serves` : `nothing switched: ${serving ?? "no release"} still serves`}`);
 }
 
@@ -297,6 +310,12 @@ async function cmdDeploy(v: Record<string, string | boolean | undefined>): Promi
         next[ns(key)] = { value };
         values[key] = value;
     }
+    const services = serviceFlags(v.service);
+    if (services) {
+        const images = { ...JSON.parse(current[ns("images")]?.value || "{}") as Record<string, string>, ...services };
+        next[ns("images")] = { value: JSON.stringify(images) };
+        values.images = next[ns("images")].value;
+    }
     const rangeProblem = rangeProblems(values)[0];
     if (rangeProblem) throw new UsageError(rangeProblem);
     const settings = await stackSettings(stack, current);
@@ -318,6 +337,26 @@ async function cmdDeploy(v: Record<string, string | boolean | undefined>): Promi
         stack, settings, snapshot, what: "deploy", version, imageRef: ref, before, atomic: atomicOf(v, settings),
     }, v.preview === true, `deploy ${version}`);
     if (v.preview !== true) console.log(`deployctl: ${stack.name} runs ${version}`);
+}
+
+/** --service NAME=REPO@sha256:... flags, as release:images entries; undefined when none is given. */
+function serviceFlags(raw: string | boolean | string[] | undefined): Record<string, string> | undefined {
+    if (raw === undefined || typeof raw === "boolean") return undefined;
+    const out: Record<string, string> = {};
+    for (const item of Array.isArray(raw) ? raw : [raw]) {
+        const eq = item.indexOf("=");
+        const name = eq < 0 ? "" : item.slice(0, eq);
+        const ref = item.slice(eq + 1);
+        if (!/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(name)) {
+            throw new UsageError(`--service ${JSON.stringify(item)} is invalid: must be NAME=REPOSITORY@sha256:<64 hex>, NAME a service of the bundle`);
+        }
+        if (name in out) throw new UsageError(`--service ${name} is given twice: give each service once`);
+        const at = ref.indexOf("@");
+        const problem = at < 0 ? "x" : checkReleaseValue("image", ref.slice(0, at)) ?? checkReleaseValue("imageDigest", ref.slice(at + 1));
+        if (problem) throw new UsageError(`--service ${JSON.stringify(item)} is invalid: must be NAME=REPOSITORY@sha256:<64 hex> (pinned by digest, never a tag)`);
+        out[name] = ref;
+    }
+    return out;
 }
 
 /** --atomic, or the stack's atomic setting. */
@@ -351,10 +390,12 @@ async function cmdRollback(target: string | undefined, v: Record<string, string 
     const ref = `${rel.image}@${rel.imageDigest}`;
     // An image already on the host needs no registry (a digest cannot change), as the pull step itself does.
     const dockerEnv = { ...process.env, ...(dockerHost ? { DOCKER_HOST: dockerHost } : {}) };
-    const present = await run("docker", ["image", "inspect", "--format", "{{.Id}}", ref], dockerEnv);
-    const pull = present.code === 0 ? present : await run("docker", ["pull", "-q", ref], dockerEnv);
-    if (pull.code !== 0) {
-        throw new RefusedError(`${chosen.version}'s image ${ref} cannot be pulled (${pull.out.split("\n").pop()}); nothing was changed`);
+    for (const image of [ref, ...Object.values(JSON.parse(rel.images || "{}") as Record<string, string>)]) {
+        const present = await run("docker", ["image", "inspect", "--format", "{{.Id}}", image], dockerEnv);
+        const pull = present.code === 0 ? present : await run("docker", ["pull", "-q", image], dockerEnv);
+        if (pull.code !== 0) {
+            throw new RefusedError(`${chosen.version}'s image ${image} cannot be pulled (${pull.out.split("\n").pop()}); nothing was changed`);
+        }
     }
     const live = await cleanLiveSchema(stack, settings, serving);
     const targetInfo = { version: chosen.version, schemaVersion: Number(rel.schemaVersion), range: rangeOf(rel.schemaMin, rel.schemaMax) };
@@ -413,6 +454,11 @@ async function cmdRollback(target: string | undefined, v: Record<string, string 
         }
         extra[pj("restoreDump")] = { value: dump };
         extra[pj("restoreDumpSha256")] = { value: sha };
+        // Runbook 003 §3: maintenance goes on before the safety backup, so no write is accepted after it.
+        if (Number(settings.get("proxyPort")) > 0) {
+            extra[pj("maintenance")] = { value: "on" };
+            extra[pj("maintenanceMessage")] = { value: `Restoring data to release ${chosen.version}; back shortly.` };
+        }
     }
 
     const snapshot = new ConfigSnapshot(stackConfigFile(stack.name));
@@ -428,6 +474,46 @@ async function cmdRollback(target: string | undefined, v: Record<string, string 
         stack, settings, snapshot, what: "rollback", version: chosen.version, imageRef: ref, before, atomic: atomicOf(v, settings),
     }, v.preview === true, `rollback to ${chosen.version} from ${from.version} (db ${mode})`);
     if (v.preview !== true) console.log(`deployctl: ${stack.name} runs ${chosen.version} again (rolled back from ${from.version})`);
+    if (v.preview !== true && extra[pj("maintenance")]) {
+        console.log(`deployctl: maintenance stays on: check ${chosen.version}, then: deployctl maintenance off --stack ${stack.name}`);
+    }
+}
+
+async function cmdMaintenance(state: string | undefined, v: Record<string, string | boolean | undefined>): Promise<void> {
+    if (state !== "on" && state !== "off") throw new UsageError(`maintenance needs on or off${state === undefined ? "" : `, not ${JSON.stringify(state)}`}`);
+    const message = v.message as string | undefined;
+    if (message !== undefined && (message.length < 1 || message.length > 500 || [...message].some(c => c.charCodeAt(0) < 32))) {
+        throw new UsageError(`--message ${JSON.stringify(message.slice(0, 60))} is invalid: must be 1 to 500 characters on one line`);
+    }
+    if (message !== undefined && state === "off") throw new UsageError("--message goes with maintenance on");
+    const stack = await openStack(requireStack(v));
+    checkNotLocked(stack.name);
+    const cfg = await stack.getAllConfig();
+    const settings = await stackSettings(stack, cfg);
+    if (Number(settings.get("proxyPort")) === 0) {
+        throw new RefusedError(`stack ${stack.name} has no proxy (${pj("proxyPort")} is 0), and the maintenance page is the proxy's; nothing was changed`);
+    }
+    if (settings.get("maintenance") === state && message === undefined) {
+        throw new RefusedError(`maintenance is already ${state} on ${stack.name}; nothing was changed`);
+    }
+    const version = cfg[ns("version")]?.value;
+    if (!version) throw new RefusedError(`stack ${stack.name} has no release yet; deploy one first`);
+    const snapshot = new ConfigSnapshot(stackConfigFile(stack.name));
+    await stack.setAllConfig({
+        [pj("maintenance")]: { value: state },
+        ...(message !== undefined ? { [pj("maintenanceMessage")]: { value: message } } : {}),
+    });
+    const text = state === "on" ? `: ${message ?? settings.get("maintenanceMessage")}` : "";
+    try {
+        await apply(stack, snapshot, v.preview === true, `maintenance ${state}${text}`);
+    } catch (err) {
+        if (err instanceof UpdateFailed) {
+            const now = await stackSettings(stack);
+            throw new Error(`maintenance ${state} failed: ${err.message}; maintenance is ${err.changed ? "unknown: check the proxy" : now.get("maintenance")}, ${await servingVersion(settings) ?? "no release"} serves`);
+        }
+        throw err;
+    }
+    if (v.preview !== true) console.log(`deployctl: maintenance ${state} on ${stack.name}${text}; ${version} serves behind it`);
 }
 
 /**
@@ -587,6 +673,7 @@ export async function main(argv: string[]): Promise<number> {
                 db: { type: "string" }, out: { type: "string" }, dump: { type: "string" }, into: { type: "string" }, keep: { type: "boolean" },
                 version: { type: "string" }, image: { type: "string" }, digest: { type: "string" }, sha: { type: "string" },
                 schema: { type: "string" }, notes: { type: "string" }, atomic: { type: "boolean" },
+                service: { type: "string", multiple: true }, message: { type: "string" },
                 "schema-min": { type: "string" }, "schema-max": { type: "string" },
                 "impacting-customers": { type: "string" }, "config-fix": { type: "string" },
                 "patch-minutes": { type: "string" }, "regression-in-prior": { type: "string" },
@@ -598,7 +685,7 @@ export async function main(argv: string[]): Promise<number> {
         return 2;
     }
     const [cmd, arg] = parsed.positionals;
-    const v = parsed.values as Record<string, string | boolean | undefined>;
+    const v = parsed.values as Record<string, string | boolean | string[] | undefined> as Record<string, string | boolean | undefined>;
     if (v.help && cmd && HELP[cmd]) {
         console.log(HELP[cmd]);
         return 0;
@@ -606,7 +693,7 @@ export async function main(argv: string[]): Promise<number> {
     // A flag given twice is refused rather than silently taking the last value.
     const seen = new Map<string, string>();
     for (const t of parsed.tokens ?? []) {
-        if (t.kind !== "option") continue;
+        if (t.kind !== "option" || t.name === "service") continue;
         const value = t.value ?? "";
         if (seen.has(t.name)) {
             console.error(`deployctl: --${t.name} is given twice (${JSON.stringify(seen.get(t.name))} and ${JSON.stringify(value)}): give it once`);
@@ -625,6 +712,7 @@ export async function main(argv: string[]): Promise<number> {
             case "decide": cmdDecide(v); break;
             case "restore": await cmdRestoreDrill(v); break;
             case "force-schema": await cmdForceSchema(arg, v); break;
+            case "maintenance": await cmdMaintenance(arg, v); break;
             default:
                 if (v.help) { console.log(USAGE); return 0; }
                 console.error(cmd ? `deployctl: unknown command ${JSON.stringify(cmd)} (see deployctl --help)` : USAGE);

@@ -30,6 +30,8 @@ export interface HistoryRow {
     dbMode: string;
     /** Set when the update was atomic and this row is the recovery of a failed one. */
     atomicRecoveryOf: string;
+    /** The proxy's maintenance page after the update: on or off. */
+    maintenance: string;
 }
 
 function cfg(u: UpdateLike, key: string): string {
@@ -69,6 +71,7 @@ export function historyRows(updates: UpdateLike[]): HistoryRow[] {
             atomicRecoveryOf: cfg(u, `${PROJECT}:atomicRecoveryOf`),
             replacesVersion: cfg(u, `${PROJECT}:replacesVersion`),
             dbMode: cfg(u, `${PROJECT}:dbMode`) || "keep",
+            maintenance: cfg(u, `${PROJECT}:maintenance`) || "off",
         }));
 }
 
@@ -155,7 +158,9 @@ export function historyTable(rows: HistoryRow[]): string {
     const body = rows.map(r => [
         String(r.update),
         r.time.replace("T", " ").replace(/\.\d+Z$|Z$/, ""),
-        r.operation === "update" ? r.kind + (r.kind === "rollback" ? ` (from ${r.replacesVersion}, db ${r.dbMode}${r.atomicRecoveryOf ? ", atomic" : ""})` : "") : r.operation,
+        r.operation === "update"
+            ? r.kind + (r.kind === "rollback" ? ` (from ${r.replacesVersion}, db ${r.dbMode}${r.atomicRecoveryOf ? ", atomic" : ""})` : "") + (r.maintenance === "on" ? " +maintenance" : "")
+            : r.operation,
         r.result,
         r.version || "-",
         r.imageDigest ? r.imageDigest.slice(0, 19) : "-",

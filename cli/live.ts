@@ -70,16 +70,57 @@ export async function readLiveSchema(s: StackSettings): Promise<LiveSchema> {
 }
 
 /**
- * The release the service's container runs now (its version label), or
- * undefined when none runs: the container labelled as the service's (behind a
- * proxy, the one on the active slot), else the container of that name.
+ * The services of the stack's bundle, in switch order: their names and
+ * container names (a single-service stack: appName for both).
+ */
+export function serviceContainers(s: StackSettings): { name: string; container: string }[] {
+    const raw = s.get("services");
+    if (raw !== "") {
+        try {
+            const list = JSON.parse(raw) as { name?: unknown }[];
+            if (Array.isArray(list) && list.length > 0) {
+                return list.map(x => String(x?.name ?? "")).map(name => ({ name, container: `${s.get("appName")}-${name}` }));
+            }
+        } catch {
+            // An unreadable list is the program's to refuse; here it reads as a single service.
+        }
+    }
+    return [{ name: s.get("appName"), container: s.get("appName") }];
+}
+
+/**
+ * The release the bundle's first service runs now (its container's version
+ * label), or undefined when none runs. The first service is the first to
+ * switch: once it runs a release, that release has switched.
  */
 export async function servingVersion(s: StackSettings): Promise<string | undefined> {
+    return containerVersion(s, serviceContainers(s)[0].container);
+}
+
+/** Each service and the release it runs now ("none" when no container runs). */
+export async function servingByService(s: StackSettings): Promise<{ name: string; version: string }[]> {
+    const out: { name: string; version: string }[] = [];
+    for (const svc of serviceContainers(s)) out.push({ name: svc.name, version: await containerVersion(s, svc.container) ?? "none" });
+    return out;
+}
+
+/** "api runs v1.1.0, web runs v1.0.0": what each service of a bundle runs; "" for a single service. */
+export async function servingLine(s: StackSettings): Promise<string> {
+    const rows = await servingByService(s);
+    return rows.length < 2 ? "" : rows.map(r => `${r.name} runs ${r.version}`).join(", ");
+}
+
+/**
+ * The release a service's container runs now (its version label): the
+ * container labelled as the service's (behind a proxy, the one on the active
+ * slot), else the container of that name.
+ */
+async function containerVersion(s: StackSettings, name: string): Promise<string | undefined> {
     const env = dockerEnvOf(s);
     const fmt = '{{.State.Running}} {{index .Config.Labels "org.opencontainers.image.version"}}';
-    const labelled = await run("docker", ["ps", "-q", "--filter", `label=release.service=${s.get("appName")}`], env);
+    const labelled = await run("docker", ["ps", "-q", "--filter", `label=release.service=${name}`], env);
     const ids = labelled.code === 0 ? labelled.out.split("\n").filter(Boolean) : [];
-    for (const target of [...ids, s.get("appName")]) {
+    for (const target of [...ids, name]) {
         const r = await run("docker", ["inspect", "-f", fmt, target], env);
         if (r.code !== 0) continue;
         const [running, version] = r.out.split(" ");

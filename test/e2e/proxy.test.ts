@@ -4,54 +4,10 @@
 // bounded in count and time.
 import { expect } from "chai";
 import * as fs from "fs";
-import * as http from "http";
 import * as path from "path";
 import { exec, freePort, health, ROOT } from "../support/infra";
+import { steadyLoad } from "../support/load";
 import { TestStack } from "../support/stack";
-
-interface Answer { at: number; status: number | "failed"; version?: string; error?: string }
-
-/**
- * Steady load: `conns` closed loops of GET / on keep-alive connections, each pausing `pauseMs`
- * between requests, until stopped; bounded at `max` requests and `seconds`.
- */
-function steadyLoad(port: number, conns = 4, max = 200000, seconds = 300, pauseMs = 5) {
-    const agent = new http.Agent({ keepAlive: true, maxSockets: conns });
-    const answers: Answer[] = [];
-    let stopped = false;
-    const deadline = Date.now() + seconds * 1000;
-    const one = () => new Promise<void>(resolve => {
-        const at = Date.now();
-        const req = http.get({ host: "127.0.0.1", port, path: "/", agent, timeout: 5000 }, res => {
-            let body = "";
-            res.on("data", c => { body += c; });
-            res.on("end", () => {
-                let version: string | undefined;
-                try { version = JSON.parse(body).version; } catch { version = undefined; }
-                answers.push({ at, status: res.statusCode ?? 0, version });
-                resolve();
-            });
-        });
-        req.on("timeout", () => req.destroy(new Error("timeout")));
-        req.on("error", (e: Error) => { answers.push({ at, status: "failed", error: e.message }); resolve(); });
-    });
-    const loop = async () => {
-        while (!stopped && answers.length < max && Date.now() < deadline) {
-            await one();
-            await new Promise(r => setTimeout(r, pauseMs));
-        }
-    };
-    const loops = Array.from({ length: conns }, loop);
-    return {
-        answers,
-        async stop(): Promise<Answer[]> {
-            stopped = true;
-            await Promise.all(loops);
-            agent.destroy();
-            return answers;
-        },
-    };
-}
 
 describe("zero-downtime switch behind the proxy (real engine, real Caddy)", function () {
     this.timeout(900000);
@@ -78,7 +34,7 @@ describe("zero-downtime switch behind the proxy (real engine, real Caddy)", func
         expect((await health(publicPort))?.body.version).to.equal("v1.0.0");
         const slot = exec("docker", ["ps", "--filter", `label=release.service=${s.container}`, "--format", "{{.Names}}"]).stdout.trim();
         expect([`${s.container}-${s.port}`, `${s.container}-${s.port + 1}`]).to.include(slot);
-        const dial = exec("curl", ["-fsS", `http://127.0.0.1:${adminPort}/slot/upstream`]).stdout;
+        const dial = exec("curl", ["-fsS", `http://127.0.0.1:${adminPort}/slot/upstream/${s.container}`]).stdout;
         expect(dial).to.include(`127.0.0.1:${slot.slice(s.container.length + 1)}`);
         expect(exec("docker", ["inspect", "-f", "{{.State.Running}}", `${s.container}-proxy`]).stdout.trim()).to.equal("true");
     });
