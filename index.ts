@@ -102,8 +102,9 @@ const running = s.services.map(svc => {
     const smoke = new SmokeTest(named("smoke", svc.name), {
         // The public address: the proxy's port for the service, or the service's own.
         baseUrl: url(proxied ? svc.publicPort : svc.port), healthPath: svc.healthPath,
-        // In maintenance the proxy answers 503 but for the health path: ask the new container itself.
-        criticalUrl: s.maintenance ? url(app.port) : undefined,
+        // Critical endpoints are asked of the new container itself (in maintenance the proxy answers
+        // 503 to all but the health path); health and version go through the public address.
+        criticalUrl: url(app.port),
         expectVersion: release.version, critical: svc.critical, range: release.schemaRange,
         db, schemaTable: s.schemaTable, container: app.containerName, dockerHost: s.dockerHost,
         retries: s.smokeRetries, timeoutSeconds: s.smokeTimeoutSeconds,

@@ -210,7 +210,8 @@ async function account(a: Attempt, failure: UpdateFailed): Promise<never> {
     if (serving === a.version && a.before && a.before.version !== a.version) {
         if (!a.atomic) {
             const each = await servingLine(a.settings);
-            throw new Error(`${a.what} of ${a.version} failed: ${cause}; ${each || `${a.version} serves`} (${a.version} switched before the failure); to go back: deployctl rollback ${a.before.version} --stack ${name}`);
+            if (each) throw new Error(`${a.what} of ${a.version} failed: ${cause}; ${each} (${a.version} began to switch); to converge, fix and run the same ${a.what} again, or go back: deployctl rollback ${a.before.version} --stack ${name}`);
+            throw new Error(`${a.what} of ${a.version} failed: ${cause}; ${a.version} serves (it switched before the failure); to go back: deployctl rollback ${a.before.version} --stack ${name}`);
         }
         console.log(`deployctl: ${a.what} of ${a.version} failed after it switched (${cause}); atomic: putting ${a.before.version} back`);
         a.snapshot.restore();

@@ -142,6 +142,9 @@ export class TestStack {
         fs.rmSync(this.configFile, { force: true });
         // Behind a proxy the service's containers are <name>-<slot port>, and the proxy <name>-proxy.
         for (const c of [this.container, `${this.container}-${this.port}`, `${this.container}-${this.port + 1}`, `${this.container}-proxy`]) removeContainer(c);
+        // A bundle's containers are <name>-<service>-<slot port>.
+        const left = exec("docker", ["ps", "-aq", "--filter", `name=^/${this.container}-`]).stdout.split("\n").filter(Boolean);
+        for (const id of left) removeContainer(id);
         dropDb(this.db);
         fs.rmSync(this.backend, { recursive: true, force: true });
     }
