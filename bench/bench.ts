@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
 import { openStack } from "../cli/workspace";
-import { buckets, longestGap, Sample, summarize, Summary } from "./stats";
+import { buckets, longestGap, p99Between, Sample, summarize, Summary } from "./stats";
 import { exec, freePort, health, pg, psql, ref, releases, ROOT, tmpDir, uniq } from "../test/support/infra";
 import { TestStack } from "../test/support/stack";
 
@@ -49,20 +49,25 @@ function compare(name: string, a: string, b: string, aTimes: number[], bTimes: n
     return { name, a, b, aTimes, bTimes, a_, b_, ratio: a_.median / b_.median, extra };
 }
 
-interface Timeline { label: string; samples: Sample[]; end: number; phases: { name: string; t: number }[]; sent: number; failed: number; gap: number }
+interface Timeline {
+    label: string; samples: Sample[]; end: number; phases: { name: string; t: number }[]; sent: number; failed: number; gap: number;
+    /** p99 latency (ms) before the update started, and from the container switch to the smoke test. */
+    p99Steady: number; p99Switch: number;
+}
 
-/** Runs deployctl with a steady load on the app, recording each answer and the deploy's phases. */
-async function underLoad(label: string, s: TestStack, dargs: string[]): Promise<Timeline> {
+/** Runs deployctl with a steady load on the public port, recording each answer and the deploy's phases. */
+async function underLoad(label: string, s: TestStack, dargs: string[], port = s.port): Promise<Timeline> {
     const samples: Sample[] = [];
     const phases: { name: string; t: number }[] = [];
     const start = now();
     // One connection, closed loop: a steady stream of requests (a rate limit would send them in one burst per second).
-    const load = autocannon({ url: `http://127.0.0.1:${s.port}/health`, connections: 1, duration: 600, timeout: 2 }, () => undefined);
-    load.on("response", (_c: unknown, status: number) => samples.push({ t: now() - start, ok: status === 200 }));
+    const load = autocannon({ url: `http://127.0.0.1:${port}/health`, connections: 1, duration: 600, timeout: 2 }, () => undefined);
+    load.on("response", (_c: unknown, status: number, _bytes: number, ms: number) => samples.push({ t: now() - start, ok: status === 200, ms }));
     load.on("reqError", () => samples.push({ t: now() - start, ok: false }));
     await new Promise(r => setTimeout(r, 1000));
     const marks: [RegExp, string][] = [[/backup-dump creating/, "backup"], [/migrations-migrate creating/, "migrations"],
         [/app-container creating/, "container replace"], [/smoke-check creating/, "smoke test"]];
+    const began = now() - start;
     const child = spawn("node", [path.join(ROOT, "dist", "cli", "deployctl.js"), ...dargs, "--stack", s.name], { env: { ...process.env, ...s.env }, cwd: ROOT });
     let out = "";
     child.stdout.on("data", d => {
@@ -75,14 +80,20 @@ async function underLoad(label: string, s: TestStack, dargs: string[]): Promise<
     await new Promise(r => setTimeout(r, 1000));
     load.stop();
     const end = now() - start;
-    return { label, samples, end, phases, sent: samples.length, failed: samples.filter(x => !x.ok).length, gap: longestGap(samples, end) };
+    const at = (name: string) => phases.find(p => p.name === name)?.t;
+    const switchFrom = at("container replace") ?? began;
+    const switchTo = at("smoke test") ?? at("done")!;
+    return {
+        label, samples, end, phases, sent: samples.length, failed: samples.filter(x => !x.ok).length, gap: longestGap(samples, end),
+        p99Steady: p99Between(samples, 0, began), p99Switch: p99Between(samples, switchFrom, switchTo),
+    };
 }
 
 async function chart(timelines: Timeline[], file: string): Promise<void> {
     const vl = await dynamicImport("vega-lite");
     const vega = await dynamicImport("vega");
     const panel = (tl: Timeline) => ({
-        title: `${tl.label}: ${tl.sent} requests, ${tl.failed} failed, longest gap without success ${Math.round(tl.gap)} ms`,
+        title: `${tl.label}: ${tl.sent} requests, ${tl.failed} failed, longest gap without success ${Math.round(tl.gap)} ms, p99 ${tl.p99Switch.toFixed(1)} ms in the switch (${tl.p99Steady.toFixed(1)} steady)`,
         width: 900, height: 160,
         layer: [
             {
@@ -154,9 +165,25 @@ async function main(): Promise<void> {
                 "--digest", rel["v1.1.0"].digest, "--sha", rel["v1.1.0"].gitSha, "--schema", "2"]),
             await underLoad("rollback to v1.0.0 (app only)", s, ["rollback", "v1.0.0"]),
         ];
+        deploy("v1.1.0");
+        // The same behind the proxy: the new container starts beside the old one, the proxy switches, the old one drains.
+        const sp = await TestStack.create("bench-proxy");
+        try {
+            const proxyPort = await freePort();
+            const proxy = JSON.parse(fs.readFileSync(path.join(ROOT, ".local", "proxy.json"), "utf8"));
+            sp.pulumiOk(["config", "set", "proxyPort", String(proxyPort)]);
+            sp.pulumiOk(["config", "set", "proxyAdminPort", String(await freePort())]);
+            sp.pulumiOk(["config", "set", "proxyImage", `${proxy.image}@${proxy.digest}`]);
+            sp.pulumiOk(["config", "set", "drainSeconds", "3"]);
+            must(sp.deploy("v1.0.0"), "deploy v1.0.0 behind the proxy");
+            timelines.push(await underLoad("behind the proxy: deploy v1.1.0 over v1.0.0", sp, ["deploy", "--version", "v1.1.0", "--image", rel["v1.1.0"].image,
+                "--digest", rel["v1.1.0"].digest, "--sha", rel["v1.1.0"].gitSha, "--schema", "2", "--schema-min", "2", "--schema-max", "3"], proxyPort));
+            timelines.push(await underLoad("behind the proxy: rollback to v1.0.0 (app only)", sp, ["rollback", "v1.0.0"], proxyPort));
+        } finally {
+            sp.cleanup();
+        }
         const svg = path.join(OUT, "availability.svg");
         await chart(timelines, svg);
-        deploy("v1.1.0");
         console.log(`bench: case 5 done`);
 
         // 2 and 3 on a generated database.
@@ -205,10 +232,15 @@ async function main(): Promise<void> {
         const c2 = results.find(r => r.name.startsWith("2."))!.extra!;
         table.push("", `backup of ${(Number(c2.databaseBytes) / 2 ** 30).toFixed(2)} GiB: dump ${fmt(c2.backupDump as Summary)}, verification by restore ${fmt(c2.backupVerification as Summary)}`);
         table.push(`no-op ups ran ${results.find(r => r.name.startsWith("4."))!.extra!.commandsRunByNoOpUps} commands in ${RUNS} runs`);
-        for (const tl of timelines) table.push(`availability, ${tl.label}: ${tl.sent} requests, ${tl.failed} failed, longest gap without a successful answer ${Math.round(tl.gap)} ms`);
+        for (const tl of timelines) {
+            table.push(`availability, ${tl.label}: ${tl.sent} requests, ${tl.failed} failed, longest gap without a successful answer ${Math.round(tl.gap)} ms, ` +
+                `p99 latency ${tl.p99Switch.toFixed(1)} ms during the switch against ${tl.p99Steady.toFixed(1)} ms steady`);
+        }
         const json = path.join(OUT, "results.json");
         fs.writeFileSync(json, JSON.stringify({ date: new Date().toISOString(), runs: RUNS, dbGiB: DB_GIB, results,
-            availability: timelines.map(t => ({ label: t.label, sent: t.sent, failed: t.failed, longestGapMs: Math.round(t.gap), phases: t.phases })) }, null, 2));
+            availability: timelines.map(t => ({
+                label: t.label, sent: t.sent, failed: t.failed, longestGapMs: Math.round(t.gap), p99SteadyMs: t.p99Steady, p99SwitchMs: t.p99Switch, phases: t.phases,
+            })) }, null, 2));
         console.log("\n" + table.join("\n"));
         console.log(`\nresults: ${json}\npicture: ${svg}`);
     } finally {

@@ -19,6 +19,8 @@ export function summarize(xs: number[]): Summary {
 export interface Sample {
     t: number;
     ok: boolean;
+    /** Its latency, ms (when known). */
+    ms?: number;
 }
 
 export interface Bucket {
@@ -48,4 +50,16 @@ export function longestGap(samples: Sample[], end: number): number {
         last = t;
     }
     return Math.max(gap, end - last);
+}
+
+/** The p-th percentile (0-100) of xs by nearest rank; NaN when empty. */
+export function percentile(xs: number[], p: number): number {
+    if (xs.length === 0) return NaN;
+    const s = [...xs].sort((a, b) => a - b);
+    return s[Math.min(s.length - 1, Math.max(0, Math.ceil(p / 100 * s.length) - 1))];
+}
+
+/** The 99th percentile latency of the answers sent in [from, to) ms. */
+export function p99Between(samples: Sample[], from: number, to: number): number {
+    return percentile(samples.filter(x => x.t >= from && x.t < to && x.ms !== undefined).map(x => x.ms!), 99);
 }

@@ -1,6 +1,6 @@
 // The benchmark's statistics.
 import { expect } from "chai";
-import { buckets, longestGap, summarize } from "../../bench/stats";
+import { buckets, longestGap, summarize, p99Between, percentile } from "../../bench/stats";
 
 describe("benchmark statistics", () => {
     it("takes medians of odd and even samples, with min and max", () => {
@@ -19,5 +19,15 @@ describe("benchmark statistics", () => {
         expect(longestGap(samples, 1000)).to.equal(800);
         expect(longestGap(samples, 2000)).to.equal(1050);
         expect(longestGap([], 500)).to.equal(500);
+    });
+
+    it("takes the 99th percentile by nearest rank, only of answers sent inside the window", () => {
+        const xs = Array.from({ length: 200 }, (_, i) => i + 1);
+        expect(percentile(xs, 99)).to.equal(198);
+        expect(percentile([5], 99)).to.equal(5);
+        expect(percentile([], 99)).to.be.NaN;
+        const samples = [{ t: 10, ok: true, ms: 1 }, { t: 20, ok: true, ms: 2 }, { t: 30, ok: true, ms: 90 }, { t: 40, ok: false }];
+        expect(p99Between(samples, 0, 25)).to.equal(2);
+        expect(p99Between(samples, 25, 100)).to.equal(90);
     });
 });
