@@ -167,7 +167,7 @@ async function main(): Promise<void> {
         ];
         deploy("v1.1.0");
         // The same behind the proxy: the new container starts beside the old one, the proxy switches, the old one drains.
-        const sp = await TestStack.create("bench-proxy");
+        const sp = await TestStack.create("benchproxy");
         try {
             const proxyPort = await freePort();
             const proxy = JSON.parse(fs.readFileSync(path.join(ROOT, ".local", "proxy.json"), "utf8"));

@@ -15,9 +15,19 @@ export interface SchemaOutput {
     dirty: boolean;
 }
 
-/** Outputs per update start time (unix seconds), for a file:// backend; empty for others. */
+/** The `schema` output per successful update's start time (unix seconds), for a file:// backend; empty for others. */
 export function schemaOutputsByStart(backendUrl: string | undefined, project: string, stack: string): Map<number, SchemaOutput> {
     const out = new Map<number, SchemaOutput>();
+    for (const [t, o] of outputsByStart(backendUrl, project, stack)) {
+        const schema = o.schema as SchemaOutput | undefined;
+        if (schema && typeof schema.live === "number") out.set(t, schema);
+    }
+    return out;
+}
+
+/** The stack outputs each successful update left, per its start time (unix seconds), for a file:// backend; empty for others. */
+export function outputsByStart(backendUrl: string | undefined, project: string, stack: string): Map<number, Record<string, unknown>> {
+    const out = new Map<number, Record<string, unknown>>();
     if (!backendUrl?.startsWith("file://")) return out;
     const root = path.join(backendUrl.slice("file://".length), ".pulumi", "history");
     for (const dir of [path.join(root, project, stack), path.join(root, stack)]) {
@@ -27,10 +37,10 @@ export function schemaOutputsByStart(backendUrl: string | undefined, project: st
                 const info = JSON.parse(fs.readFileSync(path.join(dir, f), "utf8")) as { startTime?: number; result?: string };
                 const cp = path.join(dir, f.replace(/\.history\.json$/, ".checkpoint.json"));
                 if (info.result !== "succeeded" || info.startTime === undefined || !fs.existsSync(cp)) continue;
-                const schema = stackOutputs(JSON.parse(fs.readFileSync(cp, "utf8")))?.schema as SchemaOutput | undefined;
-                if (schema && typeof schema.live === "number") out.set(info.startTime, schema);
+                const outputs = stackOutputs(JSON.parse(fs.readFileSync(cp, "utf8")));
+                if (outputs) out.set(info.startTime, outputs);
             } catch {
-                // An unreadable entry only leaves its row without a live schema.
+                // An unreadable entry only leaves its row without recorded outputs.
             }
         }
     }

@@ -15,11 +15,13 @@ import { causeOf } from "./failure";
 import { imageMigrationFiles, migrationRunning, readLiveSchema, run, servingLine, servingVersion, stackSettings, StackSettings } from "./live";
 import { ReleaseRecord, renderReleaseMarkdown } from "../components/record";
 import { decide } from "./decide";
+import { releaseInventory, releasesText } from "./releases";
+import { readStatus, statusText } from "./status";
 import { COUNT_ROWS_SQL, compareCounts, countsTable, parseCounts } from "./drill";
 import {
     currentRelease, HistoryRow, historyRows, historyTable, RefusedError, releaseConfigOf, selectRollbackTarget, UpdateLike,
 } from "./history";
-import { openExistingStack, restoreSelection, ROOT, selectedStack, StackMissingError, stackConfigFile } from "./workspace";
+import { openExistingStack, restoreSelection, ROOT, selectedStack, StackMissingError, stackConfigFile, stackLocked } from "./workspace";
 import { databaseUrl } from "../components/migrations";
 
 const USAGE = `usage:
@@ -28,6 +30,8 @@ const USAGE = `usage:
   deployctl rollback <vX.Y.Z|previous> --stack S [--db keep|down|restore] [--atomic] [--yes] [--preview]
   deployctl maintenance <on|off> --stack S [--message TEXT] [--preview]
   deployctl force-schema <N> --stack S --yes
+  deployctl status   --stack S [--json]
+  deployctl releases --stack S [--json]
   deployctl history  --stack S [--json]
   deployctl record   <vX.Y.Z> --stack S [--out DIR]
   deployctl restore  --stack S --dump FILE [--into SCRATCH_DB] [--keep]
@@ -57,6 +61,16 @@ example: deployctl maintenance on --stack prod --message "Upgrading the database
     "force-schema": `usage: deployctl force-schema <N> --stack S --yes
 Marks a dirty schema clean at version N after you have repaired the database by hand (golang-migrate's force).
 example: deployctl force-schema 2 --stack prod --yes`,
+    status: `usage: deployctl status --stack S [--json]
+What runs now, read from the live system: each service's container, version, digest and health answer, the
+schema and its dirty flag, maintenance, and whether the stack is locked; any difference from the release record
+is listed as drift (and the exit code is 1).
+example: deployctl status --stack prod --json`,
+    releases: `usage: deployctl releases --stack S [--json]
+The rollback inventory: every release in the stack's history a rollback can target, whether its images are on
+the host or in the registry (checked without pulling), whether the dump a restore would use is present with its
+recorded checksum, whether the live schema is inside its range, and the --db modes that work now.
+example: deployctl releases --stack prod`,
     history: `usage: deployctl history --stack S [--json]
 Every update of the stack, newest first: kind, result, version, digest, git SHA, schema target and range,
 and the live schema after it.
@@ -116,14 +130,8 @@ async function confirm(question: string, expected: string): Promise<boolean> {
 
 /** Refuses when a file backend holds a lock on the stack (another update in progress). */
 function checkNotLocked(stackName: string): void {
-    const url = process.env.PULUMI_BACKEND_URL ?? "";
-    if (!url.startsWith("file://")) return;
-    const base = path.join(url.slice("file://".length), ".pulumi", "locks");
-    const dirs = [path.join(base, "organization", PROJECT, stackName), path.join(base, stackName)];
-    for (const d of dirs) {
-        if (fs.existsSync(d) && fs.readdirSync(d).some(f => f.endsWith(".json"))) {
-            throw new RefusedError(`stack ${stackName} is locked by another update in progress; wait for it, or if it was killed run: pulumi cancel --stack ${stackName} --yes`);
-        }
+    if (stackLocked(stackName)) {
+        throw new RefusedError(`stack ${stackName} is locked by another update in progress; wait for it, or if it was killed run: pulumi cancel --stack ${stackName} --yes`);
     }
 }
 
@@ -538,6 +546,23 @@ async function historyWithLive(stack: Stack): Promise<HistoryRow[]> {
     return rows;
 }
 
+async function cmdStatus(v: Record<string, string | boolean | undefined>): Promise<boolean> {
+    const stack = await openStack(requireStack(v));
+    const st = await readStatus(stack, await stackSettings(stack));
+    console.log(v.json === true ? JSON.stringify(st, null, 2) : statusText(st));
+    return st.drift.length === 0;
+}
+
+async function cmdReleases(v: Record<string, string | boolean | undefined>): Promise<void> {
+    const stack = await openStack(requireStack(v));
+    const settings = await stackSettings(stack);
+    const updates = await history(stack);
+    const live = await readLiveSchema(settings).catch(() => undefined);
+    const record = (await stack.outputs()).releaseRecord?.value as ReleaseRecord | undefined;
+    const rows = await releaseInventory(updates, settings, live, record?.backup, currentRelease(updates)?.version);
+    console.log(v.json === true ? JSON.stringify(rows, null, 2) : releasesText(rows, live));
+}
+
 async function cmdHistory(v: Record<string, string | boolean | undefined>): Promise<void> {
     const stack = await openStack(requireStack(v));
     const rows = await historyWithLive(stack);
@@ -709,6 +734,8 @@ export async function main(argv: string[]): Promise<number> {
             case "deploy": await cmdDeploy(v); break;
             case "rollback": await cmdRollback(arg, v); break;
             case "history": await cmdHistory(v); break;
+            case "status": if (!(await cmdStatus(v))) return 1; break;
+            case "releases": await cmdReleases(v); break;
             case "record": await cmdRecord(arg, v); break;
             case "decide": cmdDecide(v); break;
             case "restore": await cmdRestoreDrill(v); break;

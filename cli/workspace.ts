@@ -120,3 +120,12 @@ export async function openOrCreateStack(stackName: string, workDir = ROOT): Prom
 export function stackConfigFile(stackName: string, workDir = ROOT): string {
     return path.join(workDir, `Pulumi.${stackName}.yaml`);
 }
+
+/** Whether a file:// backend holds a lock on the stack (an update in progress, or one that was killed). */
+export function stackLocked(stackName: string, project = "api-server"): boolean {
+    const url = process.env.PULUMI_BACKEND_URL ?? "";
+    if (!url.startsWith("file://")) return false;
+    const base = path.join(url.slice("file://".length), ".pulumi", "locks");
+    const dirs = [path.join(base, "organization", project, stackName), path.join(base, stackName)];
+    return dirs.some(d => fs.existsSync(d) && fs.readdirSync(d).some(f => f.endsWith(".json")));
+}

@@ -69,6 +69,13 @@ step "Roll back to v1.0.0 with down migrations (from v1.4.0's image)"
 deployctl rollback v1.0.0 --stack "$STACK" --db down
 curl -fsS "http://127.0.0.1:$PORT/items"; echo
 
+step "Maintenance on (runbook 003 §3): every public request but /health gets 503 with the message"
+deployctl maintenance on --stack "$STACK" --message "Demo maintenance; back in a minute"
+curl -sS -i "http://127.0.0.1:$PORT/items" | sed -n '1p;/^Retry-After/p;$p'
+curl -fsS "http://127.0.0.1:$PORT/health"; echo
+deployctl maintenance off --stack "$STACK"
+curl -fsS "http://127.0.0.1:$PORT/items"; echo
+
 step "Release history (stack history is the release record)"
 deployctl history --stack "$STACK"
 step "Release record"
@@ -77,7 +84,7 @@ deployctl record v1.0.0 --stack "$STACK"
 step "What runs where"
 docker ps --filter "name=api-server-$STACK" --format 'container {{.Names}}  image {{.Image}}  {{.Status}}'
 echo "app        http://127.0.0.1:$PORT/health -> $(curl -fsS "http://127.0.0.1:$PORT/health")"
-echo "proxy      :$PORT -> $(curl -fsS "http://127.0.0.1:$ADMIN_PORT/slot/upstream")"
+echo "proxy      :$PORT -> $(curl -fsS "http://127.0.0.1:$ADMIN_PORT/slot/upstream/api-server-$STACK") (maintenance: $(curl -fsS "http://127.0.0.1:$ADMIN_PORT/slot/maintenance"))"
 echo "schema     version $(psql -qAt -c 'SELECT version FROM schema_migrations'), $(psql -qAt -c 'SELECT count(*) FROM items') rows in items"
 echo "backups    $(ls "$ROOT/.local/backups/$STACK"/*.dump | wc -l) verified dumps in .local/backups/$STACK"
 scripts/local-infra.sh status
