@@ -76,7 +76,7 @@ export async function readStatus(stack: Stack, settings: StackSettings): Promise
     const spec = raw ? (JSON.parse(raw) as { name: string; port: number | string; healthPath?: string }[]) : [];
     const services: ServiceStatus[] = [];
     for (const [i, svc] of svcs.entries()) {
-        const fmt = '{{.Names}} {{index .Config.Labels "org.opencontainers.image.version"}} {{index .Config.Labels "release.digest"}} {{index .Config.Labels "release.slot"}}';
+        const fmt = '{{.Name}} {{index .Config.Labels "org.opencontainers.image.version"}} {{index .Config.Labels "release.digest"}} {{index .Config.Labels "release.slot"}}';
         const ids = (await run("docker", ["ps", "-q", "--filter", `label=release.service=${svc.container}`], env)).out.split("\n").filter(Boolean);
         let row = "";
         for (const id of [...ids, svc.container]) {

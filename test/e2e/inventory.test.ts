@@ -19,7 +19,8 @@ describe("deployctl status and releases (real stack)", function () {
         exec("docker", ["tag", `${v1.image}@${v1.digest}`, `${repo}:v1.0.0`]);
         const pushed = exec("docker", ["push", "-q", `${repo}:v1.0.0`]);
         expect(pushed.code, pushed.stderr).to.equal(0);
-        ok(s.deploy("v1.0.0", ["--image", repo]));
+        ok(s.deployctl(["deploy", "--version", "v1.0.0", "--image", repo, "--digest", v1.digest, "--sha", v1.gitSha,
+            "--schema", String(v1.schemaVersion), "--schema-min", String(v1.schemaMin), "--schema-max", String(v1.schemaMax)]));
         ok(s.deploy("v1.1.0"));
     });
     after(() => {
