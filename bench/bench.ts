@@ -89,6 +89,24 @@ async function underLoad(label: string, s: TestStack, dargs: string[], port = s.
     };
 }
 
+/** A steady load on a port while `fn` runs: requests, failures, and the longest time without a successful answer. */
+async function loadWhile(port: number, fn: () => Promise<void>): Promise<{ sent: number; failed: number; gap: number }> {
+    const samples: Sample[] = [];
+    const start = now();
+    const load = autocannon({ url: `http://127.0.0.1:${port}/health`, connections: 1, duration: 900, timeout: 2 }, () => undefined);
+    load.on("response", (_c: unknown, status: number) => samples.push({ t: now() - start, ok: status === 200 }));
+    load.on("reqError", () => samples.push({ t: now() - start, ok: false }));
+    await new Promise(r => setTimeout(r, 1000));
+    try {
+        await fn();
+        await new Promise(r => setTimeout(r, 1000));
+    } finally {
+        load.stop();
+    }
+    const end = now() - start;
+    return { sent: samples.length, failed: samples.filter(x => !x.ok).length, gap: longestGap(samples, end) };
+}
+
 async function chart(timelines: Timeline[], file: string): Promise<void> {
     const vl = await dynamicImport("vega-lite");
     const vega = await dynamicImport("vega");
@@ -224,6 +242,24 @@ async function main(): Promise<void> {
         results.push(compare("3. restore rollback", "deployctl rollback --db restore", "pg_restore + raw swap", a3, b3));
         console.log(`bench: case 3 done`);
 
+        // 6. Moving a stack that serves on its own port behind the proxy, keeping the public port number:
+        // the documented two updates (README "Moving an existing stack to the proxy"), under a steady load on that port.
+        const publicPort = s.port;
+        const proxy = JSON.parse(fs.readFileSync(path.join(ROOT, ".local", "proxy.json"), "utf8"));
+        const move = await loadWhile(publicPort, async () => {
+            s.pulumiOk(["config", "set", "proxyPort", String(await freePort())]);
+            s.pulumiOk(["config", "set", "proxyAdminPort", String(await freePort())]);
+            s.pulumiOk(["config", "set", "proxyImage", `${proxy.image}@${proxy.digest}`]);
+            s.pulumiOk(["config", "set", "appPort", String(await freePort())]);
+            s.pulumiOk(["config", "set", "drainSeconds", "3"]);
+            must(s.deployctl(["rollback", "v1.0.0"]), "1st update: the proxy on a spare port");
+            s.pulumiOk(["config", "set", "proxyPort", String(publicPort)]);
+            must(s.deploy("v1.1.0"), "2nd update: the proxy on the public port");
+        });
+        const moved = (await health(publicPort))?.body.version;
+        if (moved !== "v1.1.0") throw new Error(`after the move the public port answers ${moved ?? "nothing"}, not v1.1.0`);
+        console.log(`bench: case 6 done`);
+
         const table = [
             "| case | tool | by hand | tool median (min–max) | by hand median (min–max) | ratio |",
             "|---|---|---|---|---|---|",
@@ -232,12 +268,15 @@ async function main(): Promise<void> {
         const c2 = results.find(r => r.name.startsWith("2."))!.extra!;
         table.push("", `backup of ${(Number(c2.databaseBytes) / 2 ** 30).toFixed(2)} GiB: dump ${fmt(c2.backupDump as Summary)}, verification by restore ${fmt(c2.backupVerification as Summary)}`);
         table.push(`no-op ups ran ${results.find(r => r.name.startsWith("4."))!.extra!.commandsRunByNoOpUps} commands in ${RUNS} runs`);
+        table.push(`moving the public port ${publicPort} behind the proxy (two updates, once): ${move.sent} requests, ${move.failed} failed, ` +
+            `longest gap without a successful answer ${Math.round(move.gap)} ms`);
         for (const tl of timelines) {
             table.push(`availability, ${tl.label}: ${tl.sent} requests, ${tl.failed} failed, longest gap without a successful answer ${Math.round(tl.gap)} ms, ` +
                 `p99 latency ${tl.p99Switch.toFixed(1)} ms during the switch against ${tl.p99Steady.toFixed(1)} ms steady`);
         }
         const json = path.join(OUT, "results.json");
         fs.writeFileSync(json, JSON.stringify({ date: new Date().toISOString(), runs: RUNS, dbGiB: DB_GIB, results,
+            portMove: { sent: move.sent, failed: move.failed, longestGapMs: Math.round(move.gap) },
             availability: timelines.map(t => ({
                 label: t.label, sent: t.sent, failed: t.failed, longestGapMs: Math.round(t.gap), p99SteadyMs: t.p99Steady, p99SwitchMs: t.p99Switch, phases: t.phases,
             })) }, null, 2));
