@@ -85,3 +85,36 @@ describe("zero-downtime switch behind the proxy (real engine, real Caddy)", func
         expect(exec("docker", ["ps", "-q", "--filter", `label=release.service=${s.container}`]).stdout.trim().split("\n")).to.have.length(1);
     });
 });
+
+describe("moving a running stack behind the proxy (real engine, real Caddy)", function () {
+    this.timeout(600000);
+    let s: TestStack;
+    after(() => s?.cleanup());
+
+    it("the old container serves on its port until the service has switched in behind the proxy; then it is drained and removed", async () => {
+        s = await TestStack.create("proxymove");
+        expect(s.deploy("v1.0.0").code).to.equal(0);
+        const oldPort = s.port;
+        const publicPort = await freePort();
+        const slotPort = await freePort();
+        const proxy = JSON.parse(fs.readFileSync(path.join(ROOT, ".local", "proxy.json"), "utf8"));
+        s.pulumiOk(["config", "set", "proxyPort", String(publicPort)]);
+        s.pulumiOk(["config", "set", "proxyAdminPort", String(await freePort())]);
+        s.pulumiOk(["config", "set", "proxyImage", `${proxy.image}@${proxy.digest}`]);
+        s.pulumiOk(["config", "set", "appPort", String(slotPort)]);
+        s.pulumiOk(["config", "set", "drainSeconds", "2"]);
+        // The old port answers until the end, every answer 200 (one closed loop on the old port, bounded).
+        const load = steadyLoad(oldPort, 1, 50000, 120);
+        const r = await s.deployAsync("v1.1.0");
+        const answers = await load.stop();
+        expect(r.code, r.stdout + r.stderr).to.equal(0);
+        expect((await health(publicPort))?.body.version).to.equal("v1.1.0");
+        expect(await health(oldPort), "the old port is free once the old container is drained").to.equal(undefined);
+        expect(exec("docker", ["ps", "-aq", "--filter", `name=^/${s.container}$`]).stdout.trim(), "the pre-proxy container is removed").to.equal("");
+        // Before the drain, every request on the old port was answered 200 by v1.0.0; after it, none was accepted.
+        const lastOk = Math.max(...answers.filter(a => a.status === 200).map(a => a.at));
+        const okBefore = answers.filter(a => a.at < lastOk);
+        expect(okBefore.length).to.be.greaterThan(50);
+        expect(okBefore.filter(a => a.status !== 200 || a.version !== "v1.0.0")).to.deep.equal([]);
+    });
+});
