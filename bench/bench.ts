@@ -55,31 +55,38 @@ interface Timeline {
     p99Steady: number; p99Switch: number;
 }
 
-/** Runs deployctl with a steady load on the public port, recording each answer and the deploy's phases. */
-async function underLoad(label: string, s: TestStack, dargs: string[], port = s.port): Promise<Timeline> {
+/** Starts a steady closed-loop load (one connection) on a port's /health, recording each answer's time (ms since start), outcome and latency. */
+function startLoad(port: number): { samples: Sample[]; elapsed: () => number; stop: () => void } {
     const samples: Sample[] = [];
-    const phases: { name: string; t: number }[] = [];
     const start = now();
     // One connection, closed loop: a steady stream of requests (a rate limit would send them in one burst per second).
-    const load = autocannon({ url: `http://127.0.0.1:${port}/health`, connections: 1, duration: 600, timeout: 2 }, () => undefined);
+    const load = autocannon({ url: `http://127.0.0.1:${port}/health`, connections: 1, duration: 900, timeout: 2 }, () => undefined);
     load.on("response", (_c: unknown, status: number, _bytes: number, ms: number) => samples.push({ t: now() - start, ok: status === 200, ms }));
     load.on("reqError", () => samples.push({ t: now() - start, ok: false }));
+    return { samples, elapsed: () => now() - start, stop: () => load.stop() };
+}
+
+/** Runs deployctl with a steady load on the public port, recording each answer and the deploy's phases. */
+async function underLoad(label: string, s: TestStack, dargs: string[], port = s.port): Promise<Timeline> {
+    const phases: { name: string; t: number }[] = [];
+    const load = startLoad(port);
+    const { samples } = load;
     await new Promise(r => setTimeout(r, 1000));
     const marks: [RegExp, string][] = [[/backup-dump creating/, "backup"], [/migrations-migrate creating/, "migrations"],
         [/app-container creating/, "container replace"], [/smoke-check creating/, "smoke test"]];
-    const began = now() - start;
+    const began = load.elapsed();
     const child = spawn("node", [path.join(ROOT, "dist", "cli", "deployctl.js"), ...dargs, "--stack", s.name], { env: { ...process.env, ...s.env }, cwd: ROOT });
     let out = "";
     child.stdout.on("data", d => {
         out += d;
-        for (const [re, name] of marks) if (re.test(String(d)) && !phases.some(p => p.name === name)) phases.push({ name, t: now() - start });
+        for (const [re, name] of marks) if (re.test(String(d)) && !phases.some(p => p.name === name)) phases.push({ name, t: load.elapsed() });
     });
     const code = await new Promise<number>(r => child.on("close", c => r(c ?? 1)));
     if (code !== 0) throw new Error(`${dargs.join(" ")} failed under load:\n${out.slice(-3000)}`);
-    phases.push({ name: "done", t: now() - start });
+    phases.push({ name: "done", t: load.elapsed() });
     await new Promise(r => setTimeout(r, 1000));
     load.stop();
-    const end = now() - start;
+    const end = load.elapsed();
     const at = (name: string) => phases.find(p => p.name === name)?.t;
     const switchFrom = at("container replace") ?? began;
     const switchTo = at("smoke test") ?? at("done")!;
@@ -91,11 +98,8 @@ async function underLoad(label: string, s: TestStack, dargs: string[], port = s.
 
 /** A steady load on a port while `fn` runs: requests, failures, and the longest time without a successful answer. */
 async function loadWhile(port: number, fn: () => Promise<void>): Promise<{ sent: number; failed: number; gap: number }> {
-    const samples: Sample[] = [];
-    const start = now();
-    const load = autocannon({ url: `http://127.0.0.1:${port}/health`, connections: 1, duration: 900, timeout: 2 }, () => undefined);
-    load.on("response", (_c: unknown, status: number) => samples.push({ t: now() - start, ok: status === 200 }));
-    load.on("reqError", () => samples.push({ t: now() - start, ok: false }));
+    const load = startLoad(port);
+    const { samples } = load;
     await new Promise(r => setTimeout(r, 1000));
     try {
         await fn();
@@ -103,7 +107,7 @@ async function loadWhile(port: number, fn: () => Promise<void>): Promise<{ sent:
     } finally {
         load.stop();
     }
-    const end = now() - start;
+    const end = load.elapsed();
     return { sent: samples.length, failed: samples.filter(x => !x.ok).length, gap: longestGap(samples, end) };
 }
 

@@ -1,18 +1,18 @@
 #!/usr/bin/env node
 // deployctl: deploy, roll back and read the release record, on the Pulumi Automation API.
 import { ConfigMap, Stack } from "@pulumi/pulumi/automation";
-import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import * as readline from "readline";
 import { parseArgs } from "util";
-import { checkReleaseValue, DEFAULTS, OPTIONAL_RELEASE_KEYS, PROJECT, RELEASE_KEYS, RELEASE_NS, rangeProblems } from "../components/config";
+import { checkImageRef, checkReleaseValue, checkSettingValue, DEFAULTS, OPTIONAL_RELEASE_KEYS, PROJECT, RELEASE_KEYS, RELEASE_NS, rangeProblems } from "../components/config";
 import {
     deployRangeProblem, dirtyProblem, inRange, keepRollbackProblem, LiveSchema, missingDownsFor, rangeOf, showRange,
 } from "../components/schema";
 import { schemaOutputsByStart, showLive } from "./checkpoints";
 import { causeOf } from "./failure";
-import { imageMigrationFiles, migrationRunning, readLiveSchema, run, servingLine, servingVersion, stackSettings, StackSettings } from "./live";
+import { imageMigrationFiles, migrationRunning, readLiveSchema, run, servingLine, servingVersion, sha256File, stackSettings, StackSettings } from "./live";
+import { DNS_LABEL_RE } from "../components/rules";
 import { ReleaseRecord, renderReleaseMarkdown } from "../components/record";
 import { decide } from "./decide";
 import { releaseInventory, releasesText } from "./releases";
@@ -106,19 +106,6 @@ function yesNo(flag: string, v: string | undefined, required: boolean): boolean 
     }
     if (v !== "yes" && v !== "no") throw new UsageError(`--${flag} ${JSON.stringify(v)} is invalid: must be yes or no`);
     return v === "yes";
-}
-
-function sha256File(file: string): string {
-    const h = createHash("sha256");
-    const fd = fs.openSync(file, "r");
-    try {
-        const buf = Buffer.alloc(1 << 20);
-        let n: number;
-        while ((n = fs.readSync(fd, buf, 0, buf.length, null)) > 0) h.update(buf.subarray(0, n));
-    } finally {
-        fs.closeSync(fd);
-    }
-    return h.digest("hex");
 }
 
 async function confirm(question: string, expected: string): Promise<boolean> {
@@ -319,7 +306,7 @@ async function cmdDeploy(v: Record<string, string | boolean | undefined>): Promi
         next[ns(key)] = { value };
         values[key] = value;
     }
-    const services = serviceFlags(v.service);
+    const services = serviceFlags(v.service as string[] | undefined);
     if (services) {
         const images = { ...JSON.parse(current[ns("images")]?.value || "{}") as Record<string, string>, ...services };
         next[ns("images")] = { value: JSON.stringify(images) };
@@ -349,20 +336,18 @@ async function cmdDeploy(v: Record<string, string | boolean | undefined>): Promi
 }
 
 /** --service NAME=REPO@sha256:... flags, as release:images entries; undefined when none is given. */
-function serviceFlags(raw: string | boolean | string[] | undefined): Record<string, string> | undefined {
-    if (raw === undefined || typeof raw === "boolean") return undefined;
+function serviceFlags(raw: string[] | undefined): Record<string, string> | undefined {
+    if (raw === undefined) return undefined;
     const out: Record<string, string> = {};
-    for (const item of Array.isArray(raw) ? raw : [raw]) {
+    for (const item of raw) {
         const eq = item.indexOf("=");
         const name = eq < 0 ? "" : item.slice(0, eq);
         const ref = item.slice(eq + 1);
-        if (!/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(name)) {
+        if (!DNS_LABEL_RE.test(name)) {
             throw new UsageError(`--service ${JSON.stringify(item)} is invalid: must be NAME=REPOSITORY@sha256:<64 hex>, NAME a service of the bundle`);
         }
         if (name in out) throw new UsageError(`--service ${name} is given twice: give each service once`);
-        const at = ref.indexOf("@");
-        const problem = at < 0 ? "x" : checkReleaseValue("image", ref.slice(0, at)) ?? checkReleaseValue("imageDigest", ref.slice(at + 1));
-        if (problem) throw new UsageError(`--service ${JSON.stringify(item)} is invalid: must be NAME=REPOSITORY@sha256:<64 hex> (pinned by digest, never a tag)`);
+        if (checkImageRef("--service", ref)) throw new UsageError(`--service ${JSON.stringify(item)} is invalid: must be NAME=REPOSITORY@sha256:<64 hex> (pinned by digest, never a tag)`);
         out[name] = ref;
     }
     return out;
@@ -491,9 +476,8 @@ async function cmdRollback(target: string | undefined, v: Record<string, string 
 async function cmdMaintenance(state: string | undefined, v: Record<string, string | boolean | undefined>): Promise<void> {
     if (state !== "on" && state !== "off") throw new UsageError(`maintenance needs on or off${state === undefined ? "" : `, not ${JSON.stringify(state)}`}`);
     const message = v.message as string | undefined;
-    if (message !== undefined && (message.length < 1 || message.length > 500 || [...message].some(c => c.charCodeAt(0) < 32))) {
-        throw new UsageError(`--message ${JSON.stringify(message.slice(0, 60))} is invalid: must be 1 to 500 characters on one line`);
-    }
+    const bad = message === undefined ? undefined : checkSettingValue("maintenanceMessage", message, "--message");
+    if (bad) throw new UsageError(bad);
     if (message !== undefined && state === "off") throw new UsageError("--message goes with maintenance on");
     const stack = await openStack(requireStack(v));
     checkNotLocked(stack.name);
@@ -711,7 +695,7 @@ export async function main(argv: string[]): Promise<number> {
         return 2;
     }
     const [cmd, arg] = parsed.positionals;
-    const v = parsed.values as Record<string, string | boolean | string[] | undefined> as Record<string, string | boolean | undefined>;
+    const v = parsed.values as Record<string, string | boolean | undefined>;
     if (v.help && cmd && HELP[cmd]) {
         console.log(HELP[cmd]);
         return 0;

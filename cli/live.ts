@@ -3,6 +3,8 @@
 // the migration files an image carries. Each returns data; the decisions are
 // the pure functions in components/schema.ts and cli/history.ts.
 import { execFile } from "child_process";
+import { createHash } from "crypto";
+import * as fs from "fs";
 import { ConfigMap, Stack } from "@pulumi/pulumi/automation";
 import { DEFAULTS, PROJECT } from "../components/config";
 import { LiveSchema, parseVersionLine } from "../components/schema";
@@ -21,6 +23,20 @@ export function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promis
             resolve({ code, out: `${stdout}${stderr}`.trim() });
         });
     });
+}
+
+/** The sha256 of a file (a dump), read in 1 MiB pieces. */
+export function sha256File(file: string): string {
+    const h = createHash("sha256");
+    const fd = fs.openSync(file, "r");
+    try {
+        const buf = Buffer.alloc(1 << 20);
+        let n: number;
+        while ((n = fs.readSync(fd, buf, 0, buf.length, null)) > 0) h.update(buf.subarray(0, n));
+    } finally {
+        fs.closeSync(fd);
+    }
+    return h.digest("hex");
 }
 
 /** A stack's settings, with Pulumi.yaml's defaults applied, and its database password. */
@@ -110,23 +126,38 @@ export async function servingLine(s: StackSettings): Promise<string> {
     return rows.length < 2 ? "" : rows.map(r => `${r.name} runs ${r.version}`).join(", ");
 }
 
+/** A service's running container, as its labels describe it. */
+export interface RunningContainer {
+    name: string;
+    version: string;
+    digest: string;
+    /** Behind the proxy, its slot port; "" otherwise. */
+    slot: string;
+}
+
 /**
- * The release a service's container runs now (its version label): the
- * container labelled as the service's (behind a proxy, the one on the active
- * slot), else the container of that name.
+ * A service's running container: the one labelled as the service's (behind a
+ * proxy, the one on the active slot), else the container of that name;
+ * undefined when none runs.
  */
-async function containerVersion(s: StackSettings, name: string): Promise<string | undefined> {
+export async function runningContainer(s: StackSettings, service: string): Promise<RunningContainer | undefined> {
     const env = dockerEnvOf(s);
-    const fmt = '{{.State.Running}} {{index .Config.Labels "org.opencontainers.image.version"}}';
-    const labelled = await run("docker", ["ps", "-q", "--filter", `label=release.service=${name}`], env);
+    const fmt = '{{.State.Running}} {{.Name}} {{index .Config.Labels "org.opencontainers.image.version"}} {{index .Config.Labels "release.digest"}} {{index .Config.Labels "release.slot"}}';
+    const labelled = await run("docker", ["ps", "-q", "--filter", `label=release.service=${service}`], env);
     const ids = labelled.code === 0 ? labelled.out.split("\n").filter(Boolean) : [];
-    for (const target of [...ids, name]) {
+    for (const target of [...ids, service]) {
         const r = await run("docker", ["inspect", "-f", fmt, target], env);
         if (r.code !== 0) continue;
-        const [running, version] = r.out.split(" ");
-        if (running === "true" && version) return version;
+        const [running, name = "", version = "", digest = "", slot = ""] = r.out.split(" ");
+        if (running === "true") return { name: name.replace(/^\//, ""), version, digest, slot };
     }
     return undefined;
+}
+
+/** The release a service's container runs now (its version label), or undefined when none runs. */
+async function containerVersion(s: StackSettings, name: string): Promise<string | undefined> {
+    const c = await runningContainer(s, name);
+    return c?.version || undefined;
 }
 
 /** The migration file names an image carries (its migrationsDir), read without running it. */

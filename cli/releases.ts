@@ -2,11 +2,10 @@
 // rollback can target, and for each whether it can be used right now: its images still on the
 // host or in the registry (checked without pulling), its pre-release dump present with the
 // checksum its record names, and the live schema inside its range.
-import { createHash } from "crypto";
 import * as fs from "fs";
 import { LiveSchema, inRange, rangeOf, showRange } from "../components/schema";
 import { releaseConfigOf, successfulReleases, UpdateLike } from "./history";
-import { dockerEnvOf, run, StackSettings } from "./live";
+import { dockerEnvOf, run, sha256File, StackSettings } from "./live";
 
 /** One rollback target and what a rollback to it can use now. */
 export interface ReleaseRow {
@@ -53,10 +52,6 @@ async function inRegistry(ref: string): Promise<boolean> {
         if (r.code === 0 && r.out.trim() === "200") return true;
     }
     return false;
-}
-
-function sha256File(file: string): string {
-    return createHash("sha256").update(fs.readFileSync(file)).digest("hex");
 }
 
 /** The state of the dump a restore rollback would restore: the current record's pre-release backup. */

@@ -3,7 +3,7 @@
 // is drift, named in one line each.
 import { Stack } from "@pulumi/pulumi/automation";
 import { LiveSchema } from "../components/schema";
-import { dockerEnvOf, readLiveSchema, run, serviceContainers, StackSettings } from "./live";
+import { readLiveSchema, run, runningContainer, serviceContainers, StackSettings } from "./live";
 import { stackLocked } from "./workspace";
 
 /** One service as it runs now. */
@@ -70,20 +70,13 @@ export async function readStatus(stack: Stack, settings: StackSettings): Promise
     const outputs = Object.fromEntries(Object.entries(await stack.outputs()).map(([k, v]) => [k, v.value])) as Record<string, unknown>;
     const svcs = serviceContainers(settings);
     const recorded = recordedServices(outputs, svcs.map(s => s.name));
-    const env = dockerEnvOf(settings);
     const host = settings.get("appHost");
     const raw = settings.get("services");
     const spec = raw ? (JSON.parse(raw) as { name: string; port: number | string; healthPath?: string }[]) : [];
     const services: ServiceStatus[] = [];
     for (const [i, svc] of svcs.entries()) {
-        const fmt = '{{.Name}} {{index .Config.Labels "org.opencontainers.image.version"}} {{index .Config.Labels "release.digest"}} {{index .Config.Labels "release.slot"}}';
-        const ids = (await run("docker", ["ps", "-q", "--filter", `label=release.service=${svc.container}`], env)).out.split("\n").filter(Boolean);
-        let row = "";
-        for (const id of [...ids, svc.container]) {
-            const r = await run("docker", ["inspect", "-f", `{{.State.Running}} ${fmt}`, id], env);
-            if (r.code === 0 && r.out.startsWith("true ")) { row = r.out.slice(5); break; }
-        }
-        const [name = "", version = "", digest = "", slot = ""] = row.split(" ");
+        const running = await runningContainer(settings, svc.container);
+        const { name = "", version = "", digest = "", slot = "" } = running ?? {};
         const port = slot || String(spec[i]?.port ?? settings.get("appPort"));
         const healthPath = spec[i]?.healthPath ?? settings.get("healthPath");
         let health = "no answer";
@@ -92,7 +85,7 @@ export async function readStatus(stack: Stack, settings: StackSettings): Promise
             const v = /"version"\s*:\s*"([^"]*)"/.exec(h.body)?.[1];
             if (h.code !== "000") health = `${h.code}${v ? ` ${v}` : ""}`;
         }
-        services.push({ name: svc.name, container: name.replace(/^\//, ""), version, digest, health, recorded: recorded[svc.name] });
+        services.push({ name: svc.name, container: name, version, digest, health, recorded: recorded[svc.name] });
     }
     let schema: Status["schema"];
     try {

@@ -1,6 +1,7 @@
 // The Automation API workspace deployctl drives: the project root, the
 // project's toolchain on PATH, the state backend and the secrets passphrase.
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { PROJECT } from "../components/config";
 import { spawnSync } from "child_process";
 import { randomBytes } from "crypto";
 import * as fs from "fs";
@@ -122,7 +123,7 @@ export function stackConfigFile(stackName: string, workDir = ROOT): string {
 }
 
 /** Whether a file:// backend holds a lock on the stack (an update in progress, or one that was killed). */
-export function stackLocked(stackName: string, project = "api-server"): boolean {
+export function stackLocked(stackName: string, project = PROJECT): boolean {
     const url = process.env.PULUMI_BACKEND_URL ?? "";
     if (!url.startsWith("file://")) return false;
     const base = path.join(url.slice("file://".length), ".pulumi", "locks");

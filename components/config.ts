@@ -4,7 +4,10 @@ import * as semver from "semver";
 import { SchemaRange, rangeOf } from "./schema";
 import { CriticalEndpoint, parseCritical, parseEnv, parseImages, parseServices, ServiceSpec } from "./services";
 
+import { DIGEST_RE, ENV_NAME_RE, HTTP_PATH_RE, isImageRef, REPO_RE, show } from "./rules";
+
 export { CriticalEndpoint, ServiceSpec } from "./services";
+export { show } from "./rules";
 
 /** Where raw config strings come from: `pulumi.Config` in a program, a plain map in tests. */
 export interface ConfigSource {
@@ -138,23 +141,12 @@ export const DEFAULTS: Readonly<Record<string, string>> = {
 };
 
 const SHA_RE = /^[0-9a-f]{40}$/;
-const DIGEST_RE = /^sha256:[0-9a-f]{64}$/;
 const HEX64_RE = /^[0-9a-f]{64}$/;
-// A Docker repository: optional registry host[:port], then lower-case path components.
-const REPO_RE = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?(?::[0-9]+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
 const PG_IDENT_RE = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 const HOST_RE = /^[A-Za-z0-9](?:[A-Za-z0-9.:-]*[A-Za-z0-9])?$/;
 const CONTAINER_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
-const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const ABS_PATH_RE = /^\/[A-Za-z0-9._/@+-]*$/;
-const HTTP_PATH_RE = /^\/[A-Za-z0-9._~/-]*$/;
 const DOCKER_HOST_RE = /^(?:unix|tcp|ssh):\/\/[A-Za-z0-9@._:/-]+$/;
-
-/** Shows a bad value in an error message: quoted, with control characters escaped, cut short. */
-export function show(value: string): string {
-    const s = JSON.stringify(value);
-    return s.length > 90 ? s.slice(0, 87) + '..."' : s;
-}
 
 /** A SemVer release version with a leading v, e.g. v2.1.0; returns a problem or undefined. */
 export function checkVersion(key: string, v: string): string | undefined {
@@ -166,8 +158,7 @@ export function checkVersion(key: string, v: string): string | undefined {
 
 /** A full image reference repo@sha256:...; returns a problem or undefined. */
 export function checkImageRef(key: string, v: string): string | undefined {
-    const at = v.indexOf("@");
-    if (at < 0 || !REPO_RE.test(v.slice(0, at)) || !DIGEST_RE.test(v.slice(at + 1))) {
+    if (!isImageRef(v)) {
         return `${key} ${show(v)} is invalid: must be repository@sha256:<64 lower-case hex>`;
     }
     return undefined;
@@ -276,6 +267,12 @@ const RELEASE_RULES: Record<string, Rule> = {
     schemaMax: checkSchemaVersion,
 };
 
+/** Validates one `api-server:` setting's raw value; `label` names it in the message (a deployctl flag). */
+export function checkSettingValue(key: string, value: string, label = `${PROJECT}:${key}`): string | undefined {
+    const rule = SETTING_RULES[key];
+    return rule ? rule(label, value) : undefined;
+}
+
 /** Validates one `release:` key's raw value; used by deployctl for its flags too. */
 export function checkReleaseValue(key: string, value: string): string | undefined {
     const rule = RELEASE_RULES[key];
@@ -341,10 +338,9 @@ export function parseDeployConfig(src: ConfigSource, appEnv?: unknown, criticalE
         proxyPort: Number(s.proxyPort) || 0, proxyAdminPort: Number(s.proxyAdminPort) || 0,
         primaryImage: primaryOk ? `${rel.image}@${rel.imageDigest}` : undefined, appEnv: env, critical: endpoints,
     }, problems);
+    // A bundle's ports are checked by services.ts (portProblems); a single service's here.
     if (services === undefined || services === null) problems.push(...proxyProblems(s));
-    if (Number(s.proxyPort) > 0 && s.proxyImage === "" && services !== undefined && services !== null) {
-        problems.push(`${PROJECT}:proxyImage is not set: proxyPort ${s.proxyPort} needs the proxy's image (repo@sha256:...)`);
-    }
+    else problems.push(...proxyImageProblem(s));
     if (s.maintenance === "on" && Number(s.proxyPort) === 0) {
         problems.push(`${PROJECT}:maintenance "on" needs the proxy: the maintenance page is the proxy's; set proxyPort and proxyImage first`);
     }
@@ -410,8 +406,7 @@ export function parseDeployConfig(src: ConfigSource, appEnv?: unknown, criticalE
 export function proxyProblems(s: Record<string, string>): string[] {
     const port = Number(s.proxyPort);
     if (!Number.isInteger(port) || port === 0) return [];
-    const problems: string[] = [];
-    if (s.proxyImage === "") problems.push(`${PROJECT}:proxyImage is not set: proxyPort ${port} needs the proxy's image (repo@sha256:...)`);
+    const problems = proxyImageProblem(s);
     const app = Number(s.appPort);
     const admin = Number(s.proxyAdminPort);
     const slots = [app, app + 1];
@@ -420,6 +415,14 @@ export function proxyProblems(s: Record<string, string>): string[] {
     else if (slots.includes(admin)) problems.push(`${PROJECT}:proxyAdminPort ${admin} collides with a slot port of the service (appPort ${app} and ${app + 1}): choose another`);
     if (app + 1 > 65535) problems.push(`${PROJECT}:appPort ${app} leaves no second slot port for the proxy: choose one below 65535`);
     return problems;
+}
+
+/** With a proxy (proxyPort > 0), its image is required. */
+function proxyImageProblem(s: Record<string, string>): string[] {
+    const port = Number(s.proxyPort);
+    return Number.isInteger(port) && port > 0 && s.proxyImage === ""
+        ? [`${PROJECT}:proxyImage is not set: proxyPort ${port} needs the proxy's image (repo@sha256:...)`]
+        : [];
 }
 
 /**

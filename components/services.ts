@@ -7,6 +7,7 @@
 // migrations runs release:image@release:imageDigest; every other one is
 // pinned by digest in release:images, so one release is the whole bundle and
 // a rollback copies it back at once.
+import { DNS_LABEL_RE, ENDPOINT_PATH_RE, ENV_NAME_RE, HTTP_PATH_RE, isImageRef, show } from "./rules";
 
 /** A smoke-test endpoint that must answer with one status. */
 export interface CriticalEndpoint {
@@ -46,19 +47,7 @@ export interface BundleContext {
     readonly critical: readonly CriticalEndpoint[];
 }
 
-const DNS_LABEL_RE = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
-const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const HTTP_PATH_RE = /^\/[A-Za-z0-9._~/-]*$/;
-// A smoke endpoint: an absolute path with an optional query, no spaces or shell-special characters.
-const ENDPOINT_PATH_RE = /^\/[A-Za-z0-9._~/%-]*(?:\?[A-Za-z0-9._~%=&-]*)?$/;
-const IMAGE_REF_RE = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?(?::[0-9]+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*@sha256:[0-9a-f]{64}$/;
 const SERVICE_KEYS = ["name", "port", "publicPort", "healthPath", "critical", "env", "migrations"];
-
-/** Shows a bad value in an error message: quoted, with control characters escaped, cut short. */
-function show(value: unknown): string {
-    const s = JSON.stringify(typeof value === "string" ? value : String(value));
-    return s.length > 90 ? s.slice(0, 87) + '..."' : s;
-}
 
 /**
  * Reads an environment object (`key` names it in messages): NAME: "value"
@@ -128,7 +117,7 @@ export function parseImages(raw: string | undefined, problems: string[]): Record
     }
     const out: Record<string, string> = {};
     for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) {
-        if (typeof v !== "string" || !IMAGE_REF_RE.test(v)) {
+        if (typeof v !== "string" || !isImageRef(v)) {
             problems.push(`release:images.${k} ${show(v)} is invalid: must be repository@sha256:<64 lower-case hex> (pinned by digest, never a tag)`);
         } else {
             out[k] = v;
