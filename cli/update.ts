@@ -1,0 +1,164 @@
+// The update machinery of deploy, rollback and maintenance: runs `pulumi up`
+// (or a preview) streaming the engine's output, puts the stack's config back
+// when the engine changed nothing, and after a failed update makes the config
+// describe what actually runs (the account), with --atomic recovery.
+import { ConfigMap, Stack } from "@pulumi/pulumi/automation";
+import * as fs from "fs";
+import { RELEASE_KEYS } from "../components/config";
+import { dirtyProblem, inRange, LiveSchema, rangeOf } from "../components/schema";
+import { ns, pj, RefusedError } from "./common";
+import { causeOf } from "./failure";
+import { migrationRunning, readLiveSchema, servingLine, servingVersion, StackSettings } from "./live";
+import { engineColor } from "./output";
+
+/** Snapshot of a stack's settings file, put back when an operation is refused or never started. */
+export class ConfigSnapshot {
+    private readonly content: string | undefined;
+    constructor(private readonly file: string) {
+        this.content = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : undefined;
+    }
+    restore(): void {
+        if (this.content === undefined) fs.rmSync(this.file, { force: true });
+        else fs.writeFileSync(this.file, this.content);
+    }
+}
+
+/** An update that failed: the engine's text, and whether any resource had started to change. */
+export class UpdateFailed extends Error {
+    constructor(readonly text: string, readonly changed: boolean) {
+        super(causeOf(text));
+    }
+}
+
+/** Runs `up` (or a preview), streaming the engine's output. Restores config if the engine changed nothing. */
+export async function apply(stack: Stack, snapshot: ConfigSnapshot, previewOnly: boolean, message: string): Promise<void> {
+    const stream = (out: string) => process.stdout.write(out);
+    if (previewOnly) {
+        try {
+            await stack.preview({ onOutput: stream, color: engineColor(), diff: false, message });
+        } catch (err) {
+            throw new Error(causeOf(String((err as Error).message ?? err)));
+        } finally {
+            snapshot.restore();
+        }
+        return;
+    }
+    let changed = false;
+    try {
+        await stack.up({
+            onOutput: stream, color: engineColor(), message,
+            onEvent: e => {
+                if (e.resourcePreEvent && e.resourcePreEvent.metadata.op !== "same") changed = true;
+            },
+        });
+    } catch (err) {
+        const text = String((err as Error).message ?? err);
+        if (!changed) snapshot.restore();
+        if (/currently locked|locked by/i.test(text)) {
+            throw new RefusedError(`stack ${stack.name} is locked by another update in progress; nothing was changed (if that update was killed: pulumi cancel --stack ${stack.name} --yes)`);
+        }
+        throw new UpdateFailed(text, changed);
+    }
+}
+
+/** What a deploy or rollback knows before it starts, for the account after a failure. */
+export interface Attempt {
+    stack: Stack;
+    settings: StackSettings;
+    snapshot: ConfigSnapshot;
+    /** "deploy" or "rollback". */
+    what: string;
+    /** The release being put in place. */
+    version: string;
+    /** Its image, repo@digest. */
+    imageRef: string;
+    /** The release serving before the update, and its recorded config. */
+    before?: { version: string; release: Record<string, string> };
+    atomic: boolean;
+}
+
+/**
+ * After a failed update, makes the stack's config describe what actually runs
+ * and says so in one line:
+ * - nothing switched: the config goes back to the release that still serves;
+ * - the new release switched and --atomic: the previous release is put back
+ *   by a new, recorded rollback (app only when the live schema is inside its
+ *   range, else down migrations from the failed release's image);
+ * - the new release switched without --atomic: it serves, and the line says
+ *   how to go back.
+ */
+export async function account(a: Attempt, failure: UpdateFailed): Promise<never> {
+    const cause = failure.message;
+    const serving = await servingVersion(a.settings);
+    const name = a.stack.name;
+    if (serving === a.version && a.before && a.before.version !== a.version) {
+        if (!a.atomic) {
+            const each = await servingLine(a.settings);
+            if (each) throw new Error(`${a.what} of ${a.version} failed: ${cause}; ${each} (${a.version} began to switch); to converge, fix and run the same ${a.what} again, or go back: deployctl rollback ${a.before.version} --stack ${name}`);
+            throw new Error(`${a.what} of ${a.version} failed: ${cause}; ${a.version} serves (it switched before the failure); to go back: deployctl rollback ${a.before.version} --stack ${name}`);
+        }
+        console.log(`deployctl: ${a.what} of ${a.version} failed after it switched (${cause}); atomic: putting ${a.before.version} back`);
+        a.snapshot.restore();
+        const live = await readLiveSchema(a.settings).catch(() => undefined);
+        const range = rangeOf(a.before.release.schemaMin, a.before.release.schemaMax);
+        const down = live !== undefined && !inRange(live.version, range);
+        const next: ConfigMap = {};
+        for (const key of RELEASE_KEYS) if (a.before.release[key] !== undefined) next[ns(key)] = { value: a.before.release[key] };
+        await a.stack.setAllConfig({
+            ...next,
+            [pj("kind")]: { value: "rollback" }, [pj("replacesVersion")]: { value: a.version },
+            [pj("dbMode")]: { value: down ? "down" : "keep" }, [pj("atomicRecoveryOf")]: { value: a.version },
+            ...(down ? { [pj("downImage")]: { value: a.imageRef } } : {}),
+        });
+        const stale = [pj("restoreDump"), pj("restoreDumpSha256"), ...(down ? [] : [pj("downImage")])];
+        await a.stack.removeAllConfig(stale);
+        try {
+            await a.stack.up({ onOutput: (o: string) => process.stdout.write(o), color: engineColor(), message: `rollback to ${a.before.version} from ${a.version} (atomic recovery)` });
+        } catch (err) {
+            const again = await servingVersion(a.settings);
+            throw new Error(`${a.what} of ${a.version} failed: ${cause}; atomic recovery to ${a.before.version} failed too: ${causeOf(String((err as Error).message ?? err))}; ${again ?? "no release"} serves`);
+        }
+        const each = await servingLine(a.settings);
+        throw new Error(`${a.what} of ${a.version} failed: ${cause}; atomic: ${a.before.version} was put back${down ? " with down migrations" : ""} and serves again (recorded as a rollback)${each ? `: ${each}` : ""}`);
+    }
+    if (serving !== a.version) a.snapshot.restore();
+    const each = await servingLine(a.settings);
+    if (each !== "" && serving === a.version) {
+        throw new Error(`${a.what} of ${a.version} failed: ${cause}; ${each}; run the same ${a.what} again once fixed, or deployctl rollback${a.before ? ` ${a.before.version}` : ""} --stack ${name}, to converge`);
+    }
+    throw new Error(`${a.what} of ${a.version} failed: ${cause}; ${serving === a.version ? `${a.version} serves` : `nothing switched: ${serving ?? "no release"} still serves`}`);
+}
+
+/** Runs the update of an attempt, accounting for a failure. */
+export async function applyAttempt(a: Attempt, previewOnly: boolean, message: string): Promise<void> {
+    try {
+        await apply(a.stack, a.snapshot, previewOnly, message);
+    } catch (err) {
+        if (err instanceof UpdateFailed) await account(a, err);
+        throw err;
+    }
+}
+
+/** The live schema, refusing a dirty one with the exact recovery. */
+export async function cleanLiveSchema(stack: Stack, settings: StackSettings, serving: string | undefined): Promise<LiveSchema> {
+    let live: LiveSchema;
+    try {
+        live = await readLiveSchema(settings);
+    } catch (err) {
+        throw new RefusedError(`${(err as Error).message}; nothing was changed`);
+    }
+    // A schema marked dirty by a migration that is still running (say, from an update whose engine was
+    // killed) is waited for, as the migration tool's own `version` does, not reported as a failure.
+    for (let waited = 0; live.dirty && waited < 600 && await migrationRunning(settings); waited++) {
+        if (waited === 0) console.log(`deployctl: a migration is still running on schema ${live.version}; waiting for it to finish`);
+        await new Promise(r => setTimeout(r, 1000));
+        live = await readLiveSchema(settings);
+    }
+    if (live.dirty) throw new RefusedError(dirtyProblem(live, stack.name, serving));
+    return live;
+}
+
+/** --atomic, or the stack's atomic setting. */
+export function atomicOf(v: { atomic?: boolean }, settings: StackSettings): boolean {
+    return v.atomic === true || settings.get("atomic") === "true";
+}
