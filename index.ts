@@ -63,11 +63,16 @@ const maintenanceOn = maintenanceArgs && s.maintenance ? new Maintenance("mainte
 
 // Before a restore, the backup is the safety dump of the data about to be discarded,
 // named after the release whose data it holds, never pre_release_*.
+// An app-only rollback (--db keep) takes no dump when the database is clean at the release's
+// schema or ahead, since it changes no schema (checked by the backup step against the live
+// database); with off-site copies on, every update still takes one, as each is uploaded.
 const restoring = s.dbMode === "restore";
+const appOnly = s.kind === "rollback" && s.dbMode === "keep" && !s.offsiteEnabled;
 const backup = new DatabaseBackup("backup", {
     db, backupDir: s.backupDir, triggers: identity, verify: s.backupVerify, retain: s.backupRetain,
     kind: restoring ? "safety_before_restore" : "pre_release",
     version: restoring ? s.replacesVersion : release.version,
+    ...(appOnly ? { skipAtSchema: release.schemaVersion, schemaTable: s.schemaTable } : {}),
 }, { dependsOn: [...images, ...(maintenanceOn ? [maintenanceOn] : [])] });
 const databaseUrlSecret = password.apply(p => databaseUrl(db, p));
 
@@ -83,6 +88,7 @@ const migrations = new Migrations("migrations", {
     dbMode: s.dbMode, downImage: s.downImage, dockerHost: s.dockerHost,
     databaseUrl: databaseUrlSecret,
     triggers: [...identity, s.dbMode, s.downImage],
+    ...(appOnly ? { backupTaken: backup.taken } : {}),
 }, { dependsOn: restore ? [backup, restore] : [backup] });
 
 // The services switch in their declared order; each one only after the one before it passed its smoke test.
@@ -127,8 +133,8 @@ const serviceRecords: pulumi.Output<Record<string, ServiceRecord>> = pulumi.all(
         ...(proxied ? { publicPort: r.svc.publicPort } : { port: r.svc.port }),
     }])));
 
-const record: pulumi.Output<ReleaseRecord> = pulumi.all([backup.path, backup.sha256, backup.bytes, first.app.startedAt, first.smoke.liveSchema, first.smoke.dirty, serviceRecords])
-    .apply(([path, sha256, bytes, startedAt, liveSchema, dirty, services]) => ({
+const record: pulumi.Output<ReleaseRecord> = pulumi.all([backup.path, backup.sha256, backup.bytes, backup.taken, first.app.startedAt, first.smoke.liveSchema, first.smoke.dirty, serviceRecords])
+    .apply(([path, sha256, bytes, taken, startedAt, liveSchema, dirty, services]) => ({
         version: release.version,
         gitSha: release.gitSha,
         gitTag: release.version,
@@ -139,7 +145,7 @@ const record: pulumi.Output<ReleaseRecord> = pulumi.all([backup.path, backup.sha
         schemaRange: showRange(release.schemaRange),
         liveSchema: { version: liveSchema, dirty },
         notes: release.notes,
-        backup: { path, sha256, bytes, kind: backup.kind },
+        backup: { path, sha256, bytes, kind: taken },
         ...(restoring ? { restoredDump: { path: s.restoreDump, sha256: s.restoreDumpSha256 } } : {}),
         ...(s.bundle ? { services } : {}),
         deployedAt: startedAt,

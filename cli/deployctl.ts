@@ -8,9 +8,10 @@
 // (yargs pulls several dependencies; oclif is a framework with plugin loading
 // and a manifest, heavier to start.)
 //
-// This file builds the program, maps errors to exit codes and keeps the user's
-// selected stack; each command is one file under commands/, the update
-// machinery is update.ts and what the commands share is common.ts.
+// This file builds the program and maps errors to exit codes. The user's
+// selected stack is never changed: every call passes --stack (workspace.ts).
+// Each command is one file under commands/, the update machinery is update.ts
+// and what the commands share is common.ts.
 import { Command, CommanderError } from "commander";
 import { Outcome, RefusedError, refuseAmbiguousValues, UsageError } from "./common";
 import { registerDecide } from "./commands/decide";
@@ -24,7 +25,6 @@ import { registerRestore } from "./commands/restore";
 import { registerRollback } from "./commands/rollback";
 import { registerStatus } from "./commands/status";
 import { colourOn, red } from "./output";
-import { restoreSelection, selectedStack } from "./workspace";
 
 /** Every command, in the order the overview lists them. */
 const COMMANDS: ((program: Command, outcome: Outcome) => void)[] = [
@@ -75,11 +75,6 @@ function parseProblem(err: CommanderError, command: string | undefined): string 
 export async function main(argv: string[]): Promise<number> {
     const outcome: Outcome = { code: 0 };
     const program = buildProgram(outcome);
-    // The user's selected stack is left as it was (decide opens no stack).
-    let selection: { stack: string | undefined } | undefined;
-    program.hook("preAction", async (_program, command) => {
-        if (command.name() !== "decide") selection = { stack: await selectedStack().catch(() => undefined) };
-    });
     const command = program.commands.find(c => c.name() === argv[0]);
     try {
         if (argv.length === 0) {
@@ -99,8 +94,6 @@ export async function main(argv: string[]): Promise<number> {
         const e = err as Error;
         fail(e.message);
         return e instanceof UsageError || e instanceof RefusedError ? 2 : 1;
-    } finally {
-        if (selection) await restoreSelection(selection.stack).catch(() => undefined);
     }
 }
 

@@ -48,7 +48,8 @@ export interface StackSettings {
 /** Reads a stack's project settings (and its secret password, decrypted only in memory). */
 export async function stackSettings(stack: Stack, cfg?: ConfigMap): Promise<StackSettings> {
     const all = cfg ?? await stack.getAllConfig();
-    const password = (await stack.getConfig(`${PROJECT}:dbPassword`).catch(() => undefined))?.value;
+    // getAllConfig shows secrets: the password is read with the rest, not by a second CLI call.
+    const password = all[`${PROJECT}:dbPassword`]?.value;
     return { get: (k: string) => all[`${PROJECT}:${k}`]?.value ?? DEFAULTS[k] ?? "", password };
 }
 

@@ -57,6 +57,7 @@ async function inRegistry(ref: string): Promise<boolean> {
 /** The state of the dump a restore rollback would restore: the current record's pre-release backup. */
 export function dumpState(backup: { path: string; sha256: string; kind: string } | undefined): { path: string; state: string } {
     if (!backup) return { path: "", state: "unknown" };
+    if (backup.kind === "none") return { path: "", state: "none: the current release was put in place by an app-only rollback, which took no dump" };
     if (backup.kind !== "pre_release") return { path: backup.path, state: "none: the current release was put in place by a restore" };
     if (!fs.existsSync(backup.path)) return { path: backup.path, state: "missing" };
     return { path: backup.path, state: sha256File(backup.path) === backup.sha256 ? "ok" : "checksum differs" };

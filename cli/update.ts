@@ -2,8 +2,11 @@
 // (or a preview) streaming the engine's output, puts the stack's config back
 // when the engine changed nothing, and after a failed update makes the config
 // describe what actually runs (the account), with --atomic recovery.
-import { ConfigMap, Stack } from "@pulumi/pulumi/automation";
+import { ConfigMap, LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { spawn } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { RELEASE_KEYS } from "../components/config";
 import { dirtyProblem, inRange, LiveSchema, rangeOf } from "../components/schema";
 import { ns, pj, RefusedError } from "./common";
@@ -43,22 +46,67 @@ export async function apply(stack: Stack, snapshot: ConfigSnapshot, previewOnly:
         }
         return;
     }
-    let changed = false;
-    try {
-        await stack.up({
-            onOutput: stream, color: engineColor(), message,
-            onEvent: e => {
-                if (e.resourcePreEvent && e.resourcePreEvent.metadata.op !== "same") changed = true;
-            },
-        });
-    } catch (err) {
-        const text = String((err as Error).message ?? err);
+    const result = await up(stack, message);
+    if (result.failed !== undefined) {
+        const { text, changed } = result.failed;
         if (!changed) snapshot.restore();
         if (/currently locked|locked by/i.test(text)) {
             throw new RefusedError(`stack ${stack.name} is locked by another update in progress; nothing was changed (if that update was killed: pulumi cancel --stack ${stack.name} --yes)`);
         }
         throw new UpdateFailed(text, changed);
     }
+}
+
+/**
+ * `pulumi up --skip-preview` on the stack, streaming the engine's output, with
+ * the same arguments and environment as the Automation API's Stack.up. Unlike
+ * Stack.up it does not read the stack's outputs and history after the update
+ * (three more CLI calls, about a second, that deployctl never uses). Resolves
+ * with the engine's text on failure, and whether any resource had begun to
+ * change (from the engine's event log).
+ */
+export async function up(stack: Stack, message: string): Promise<{ failed?: { text: string; changed: boolean } }> {
+    const ws = stack.workspace as LocalWorkspace;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "deployctl-events-"));
+    const events = path.join(dir, "events.log");
+    const args = ["up", "--yes", "--skip-preview", "--message", message, "--color", engineColor(), "--exec-kind", "auto.local",
+        "--event-log", events, "--stack", stack.name];
+    try {
+        const env = { ...process.env, PULUMI_DEBUG_COMMANDS: "true", PULUMI_AUTOMATION_API: "true", ...(ws.envVars ?? {}) };
+        const r = await streamed(ws.pulumiCommand.command, [...args, "--non-interactive"], ws.workDir, env);
+        if (r.code === 0) return {};
+        return { failed: { text: `code: ${r.code}\n stdout: ${r.stdout}\n stderr: ${r.stderr}`, changed: anyChange(events) } };
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+}
+
+/** Runs a command, streaming its stdout to ours; resolves with its exit code and both streams. */
+function streamed(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
+    return new Promise((resolve, reject) => {
+        const child = spawn(cmd, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+        child.stdout.setEncoding("utf8");
+        child.stderr.setEncoding("utf8");
+        let stdout = "", stderr = "";
+        child.stdout.on("data", (t: string) => { stdout += t; process.stdout.write(t); });
+        child.stderr.on("data", (t: string) => { stderr += t; });
+        child.on("error", reject);
+        child.on("close", code => resolve({ code: code ?? 1, stdout, stderr }));
+    });
+}
+
+/** Whether an engine event log shows a resource beginning to change (any step but "same"). */
+export function anyChange(eventLog: string): boolean {
+    if (!fs.existsSync(eventLog)) return false;
+    return fs.readFileSync(eventLog, "utf8").split("\n").some(line => {
+        if (!line.includes("resourcePreEvent")) return false;
+        try {
+            const e = JSON.parse(line) as { resourcePreEvent?: { metadata?: { op?: string } } };
+            return e.resourcePreEvent !== undefined && e.resourcePreEvent.metadata?.op !== "same";
+        } catch {
+            return false;
+        }
+    });
 }
 
 /** What a deploy or rollback knows before it starts, for the account after a failure. */
@@ -113,7 +161,8 @@ export async function account(a: Attempt, failure: UpdateFailed): Promise<never>
         const stale = [pj("restoreDump"), pj("restoreDumpSha256"), ...(down ? [] : [pj("downImage")])];
         await a.stack.removeAllConfig(stale);
         try {
-            await a.stack.up({ onOutput: (o: string) => process.stdout.write(o), color: engineColor(), message: `rollback to ${a.before.version} from ${a.version} (atomic recovery)` });
+            const again = await up(a.stack, `rollback to ${a.before.version} from ${a.version} (atomic recovery)`);
+            if (again.failed) throw new Error(again.failed.text);
         } catch (err) {
             const again = await servingVersion(a.settings);
             throw new Error(`${a.what} of ${a.version} failed: ${cause}; atomic recovery to ${a.before.version} failed too: ${causeOf(String((err as Error).message ?? err))}; ${again ?? "no release"} serves`);

@@ -1,8 +1,7 @@
 // The Automation API workspace deployctl drives: the project root, the
 // project's toolchain on PATH, the state backend and the secrets passphrase.
-import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
 import { PROJECT } from "../components/config";
-import { spawnSync } from "child_process";
 import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
@@ -62,10 +61,25 @@ export function useToolEnv(): void {
     }
 }
 
-/** Opens an existing stack of the project. */
-export async function openStack(stackName: string, workDir = ROOT): Promise<Stack> {
+let command: Promise<PulumiCommand> | undefined;
+
+/** A workspace at the project root; the CLI's `pulumi version` check runs once per process, not once per workspace. */
+async function workspace(workDir: string): Promise<LocalWorkspace> {
     useToolEnv();
-    return LocalWorkspace.selectStack({ stackName, workDir });
+    command ??= PulumiCommand.get();
+    return LocalWorkspace.create({ workDir, pulumiCommand: await command });
+}
+
+/**
+ * Opens a stack of the project without selecting it. Every call the
+ * Automation API makes on a Stack passes `--stack`, so `pulumi stack select`
+ * is not needed, and the user's selected stack is never changed. The stack is
+ * not checked to exist: openExistingStack does that.
+ */
+export async function openStack(stackName: string, workDir = ROOT): Promise<Stack> {
+    const ws = await workspace(workDir);
+    ws.selectStack = async () => undefined;
+    return Stack.select(stackName, ws);
 }
 
 /** A stack name that the backend does not hold. */
@@ -73,42 +87,26 @@ export class StackMissingError extends Error {}
 
 /** The stacks the backend holds for this project. */
 export async function stackNames(workDir = ROOT): Promise<string[]> {
-    useToolEnv();
-    const ws = await LocalWorkspace.create({ workDir });
+    const ws = await workspace(workDir);
     return (await ws.listStacks()).map(s => s.name).sort();
 }
 
 /**
  * Opens an existing stack; a name the backend does not hold is a
- * StackMissingError naming it and the stacks there are (listed only when
- * opening failed).
+ * StackMissingError naming it and the stacks there are.
  */
 export async function openExistingStack(stackName: string, workDir = ROOT): Promise<Stack> {
-    try {
-        return await openStack(stackName, workDir);
-    } catch (err) {
-        const names = await stackNames(workDir).catch(() => undefined);
-        if (names && !names.includes(stackName)) {
-            throw new StackMissingError(`stack ${JSON.stringify(stackName)} does not exist in ${process.env.PULUMI_BACKEND_URL ?? "the backend"}; stacks there: ${names.length ? names.join(", ") : "none"}`);
-        }
-        throw err;
+    const names = await stackNames(workDir);
+    if (!names.includes(stackName)) {
+        throw new StackMissingError(`stack ${JSON.stringify(stackName)} does not exist in ${process.env.PULUMI_BACKEND_URL ?? "the backend"}; stacks there: ${names.length ? names.join(", ") : "none"}`);
     }
+    return openStack(stackName, workDir);
 }
 
 /** The stack the user has selected for this project (pulumi stack select), or undefined. */
 export async function selectedStack(workDir = ROOT): Promise<string | undefined> {
-    useToolEnv();
-    const ws = await LocalWorkspace.create({ workDir });
+    const ws = await workspace(workDir);
     return (await ws.stack())?.name;
-}
-
-/** Puts the user's selection back as it was: that stack, or none. */
-export async function restoreSelection(previous: string | undefined, workDir = ROOT): Promise<void> {
-    useToolEnv();
-    const ws = await LocalWorkspace.create({ workDir });
-    if ((await ws.stack())?.name === previous) return;
-    if (previous) await ws.selectStack(previous);
-    else spawnSync("pulumi", ["stack", "unselect"], { cwd: workDir, stdio: "ignore" });
 }
 
 /** Opens a stack, creating it when it does not exist. */

@@ -9,14 +9,15 @@ export interface BackupResult {
     path: string;
     sha256: string;
     bytes: number;
-    verified: "restore" | "list";
+    /** How the dump was verified; none when no dump was taken. */
+    verified: "restore" | "list" | "none";
     takenAt: string;
     /** Seconds pg_dump took. */
     dumpSeconds: number;
     /** Seconds the verification took. */
     verifySeconds: number;
-    /** pre_release, or safety_before_restore for the safety dump of a restore. */
-    kind: BackupKind;
+    /** pre_release, safety_before_restore for the safety dump of a restore, or none (an app-only rollback took no dump). */
+    kind: BackupKind | "none";
 }
 
 /** What a dump is: the one taken before a release's migrations, or the safety dump before a restore. */
@@ -66,6 +67,14 @@ export interface DatabaseBackupArgs {
     readonly verify: pulumi.Input<"restore" | "list">;
     /** Keep only the newest N dumps; 0 keeps all. */
     readonly retain: pulumi.Input<number>;
+    /**
+     * For an app-only rollback: the release's target schema. No dump is taken when the
+     * database is clean at it or ahead (the update then changes no schema); a database
+     * behind it or dirty gets a dump as always.
+     */
+    readonly skipAtSchema?: pulumi.Input<number>;
+    /** The migration tool's version table, read when skipAtSchema is set. */
+    readonly schemaTable?: pulumi.Input<string>;
 }
 
 /** A verified pg_dump taken before a release's migrations. */
@@ -78,6 +87,8 @@ export class DatabaseBackup extends pulumi.ComponentResource {
     public readonly bytes: pulumi.Output<number>;
     /** pre_release or safety_before_restore. */
     public readonly kind: BackupKind;
+    /** What was taken: the kind, or none when an app-only rollback took no dump. */
+    public readonly taken: pulumi.Output<BackupKind | "none">;
     /** The command resource that takes the dump. */
     public readonly command: command.local.Command;
 
@@ -94,6 +105,10 @@ export class DatabaseBackup extends pulumi.ComponentResource {
                 BACKUP_PREFIX: args.kind,
                 BACKUP_VERIFY: args.verify,
                 BACKUP_RETAIN: pulumi.output(args.retain).apply(String),
+                ...(args.skipAtSchema !== undefined ? {
+                    SKIP_AT_SCHEMA: pulumi.output(args.skipAtSchema).apply(String),
+                    SCHEMA_TABLE: args.schemaTable ?? "schema_migrations",
+                } : {}),
             },
             triggers: args.triggers,
         }, childOpts(this, opts));
@@ -102,6 +117,7 @@ export class DatabaseBackup extends pulumi.ComponentResource {
         this.sha256 = result.sha256;
         this.bytes = result.bytes;
         this.kind = args.kind;
-        this.registerOutputs({ path: this.path, sha256: this.sha256, bytes: this.bytes, kind: this.kind });
+        this.taken = result.apply(r => r.kind ?? args.kind);
+        this.registerOutputs({ path: this.path, sha256: this.sha256, bytes: this.bytes, kind: this.kind, taken: this.taken });
     }
 }

@@ -35,6 +35,8 @@ export interface MigrationsArgs {
     readonly dockerHost: string;
     /** Re-run only when these change (the release identity and the rollback mode). */
     readonly triggers: pulumi.Input<pulumi.Input<string>[]>;
+    /** For an app-only rollback, what the backup step took (none: no dump, so no schema may change). */
+    readonly backupTaken?: pulumi.Input<string>;
 }
 
 /** Moves the schema to the release's version with the release image's own migration tool. */
@@ -62,6 +64,7 @@ export class Migrations extends pulumi.ComponentResource {
             DB_MODE: args.dbMode,
             DOWN_IMAGE: args.downImage,
             DATABASE_URL: pulumi.secret(args.databaseUrl),
+            ...(args.backupTaken !== undefined ? { BACKUP_TAKEN: args.backupTaken } : {}),
         };
         this.command = new command.local.Command(`${name}-migrate`, {
             interpreter: BASH,

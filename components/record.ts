@@ -51,9 +51,13 @@ export function renderReleaseMarkdown(r: ReleaseRecord, history: { kind: string;
         `| schema version (target) | ${r.schemaVersion} |`,
         `| schema range the code runs on | ${r.schemaRange ?? "any"} |`,
         `| live schema after the update | ${r.liveSchema ? `${r.liveSchema.version}${r.liveSchema.dirty ? " (dirty)" : " (clean)"}` : "unknown"} |`,
-        `| ${r.backup.kind === "safety_before_restore" ? "safety backup (data discarded by the restore)" : "pre-release backup"} | \`${r.backup.path}\` |`,
-        `| backup sha256 | \`${r.backup.sha256}\` |`,
-        `| backup size | ${r.backup.bytes} bytes |`,
+        ...(r.backup.kind === "none"
+            ? ["| backup | none: an app-only rollback that changed no schema takes no dump; the newest earlier dump is the recovery point |"]
+            : [
+                `| ${r.backup.kind === "safety_before_restore" ? "safety backup (data discarded by the restore)" : "pre-release backup"} | \`${r.backup.path}\` |`,
+                `| backup sha256 | \`${r.backup.sha256}\` |`,
+                `| backup size | ${r.backup.bytes} bytes |`,
+            ]),
         ...Object.entries(r.services ?? {}).map(([name, svc]) => `| service ${name} | \`${svc.imageRef}\` in \`${svc.container}\` |`),
         ...(r.restoredDump ? [`| restored dump | \`${r.restoredDump.path}\` (sha256 \`${r.restoredDump.sha256}\`) |`] : []),
         `| deployed at | ${r.deployedAt} |`,

@@ -46,6 +46,9 @@ example: deployctl deploy --stack prod --version v1.4.0 --image registry.example
 async function cmdDeploy(v: DeployOptions): Promise<void> {
     const stack = await openStack(requireStack(v));
     checkNotLocked(stack.name);
+    // The history is read while the config is checked (two CLI calls at once).
+    const pending = history(stack);
+    pending.catch(() => undefined);
     const current = await stack.getAllConfig();
     const flags: Record<string, string | undefined> = {
         version: v.version, image: v.image,
@@ -87,16 +90,17 @@ async function cmdDeploy(v: DeployOptions): Promise<void> {
     const settings = await stackSettings(stack, current);
     const version = next[ns("version")].value;
     const ref = `${next[ns("image")].value}@${next[ns("imageDigest")].value}`;
-    const updates = await history(stack);
+    const [updates, serving] = await Promise.all([pending, servingVersion(settings)]);
     const last = currentRelease(updates);
-    const serving = await servingVersion(settings);
     const live = await cleanLiveSchema(stack, settings, serving);
     const problem = deployRangeProblem({ version, schemaVersion: Number(values.schemaVersion), range: rangeOf(values.schemaMin, values.schemaMax) }, live);
     if (problem) throw new RefusedError(problem);
 
     const snapshot = new ConfigSnapshot(stackConfigFile(stack.name));
     await stack.setAllConfig(next);
-    await stack.removeAllConfig([...ROLLBACK_KEYS.map(pj), ...OPTIONAL_RELEASE_KEYS.filter(k => next[ns(k)] === undefined).map(ns)]);
+    // Only keys the stack has are removed (a CLI call saved when there are none).
+    const stale = [...ROLLBACK_KEYS.map(pj), ...OPTIONAL_RELEASE_KEYS.filter(k => next[ns(k)] === undefined).map(ns)].filter(k => k in current);
+    if (stale.length > 0) await stack.removeAllConfig(stale);
     console.log(`deployctl: deploying ${version} (${ref}) to ${stack.name}; database at schema ${live.version}, ${version} runs on ${showRange(rangeOf(values.schemaMin, values.schemaMax))}`);
     const before = last && serving === last.version ? { version: last.version, release: releaseConfigOf(updates, last.update) } : undefined;
     await applyAttempt({

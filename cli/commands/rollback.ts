@@ -49,8 +49,8 @@ async function cmdRollback(target: string | undefined, v: RollbackOptions): Prom
     if (!["keep", "down", "restore"].includes(mode)) throw new UsageError(`--db ${JSON.stringify(mode)} is invalid: must be keep, down or restore`);
     const stack = await openStack(requireStack(v));
     checkNotLocked(stack.name);
-    const updates = await history(stack);
-    const cfg = await stack.getAllConfig();
+    // The history and the config are read at once (two CLI calls), then what serves.
+    const [updates, cfg] = await Promise.all([history(stack), stack.getAllConfig()]);
     const settings = await stackSettings(stack, cfg);
     const serving = await servingVersion(settings);
     const chosen = selectRollbackTarget(updates, target, serving);
@@ -115,6 +115,9 @@ async function cmdRollback(target: string | undefined, v: RollbackOptions): Prom
         if (record.backup.kind === "safety_before_restore") {
             throw new RefusedError(`${current.version} was itself put in place by a restore, so its record holds a safety dump, not a pre-release dump; nothing was changed. Use --db keep or down`);
         }
+        if (record.backup.kind === "none") {
+            throw new RefusedError(`${current.version} was put in place by an app-only rollback, which changed no schema and took no dump, so there is no dump taken just before it; nothing was changed. Use --db keep or down, or check an older dump with deployctl restore (a drill into a scratch database)`);
+        }
         const dump = record.backup.path;
         if (!fs.existsSync(dump)) throw new RefusedError(`restore dump ${dump} does not exist; nothing was changed`);
         const sha = sha256File(dump);
@@ -143,7 +146,8 @@ async function cmdRollback(target: string | undefined, v: RollbackOptions): Prom
     await stack.setAllConfig({ ...next, ...extra });
     const toRemove = remove.filter(k => !(k in extra));
     for (const k of OPTIONAL_RELEASE_KEYS) if (rel[k] === undefined) toRemove.push(ns(k));
-    if (toRemove.length > 0) await stack.removeAllConfig(toRemove);
+    const stale = toRemove.filter(k => k in cfg);
+    if (stale.length > 0) await stack.removeAllConfig(stale);
     console.log(`deployctl: rolling back ${stack.name} from ${from.version} to ${chosen.version} (update #${chosen.update}, ${ref}), database: ${mode}, live schema ${live.version}, ${chosen.version} runs on ${showRange(targetInfo.range)}`);
     const before = serving === from.version ? { version: from.version, release: releaseConfigOf(updates, fromRow.update) } : undefined;
     await applyAttempt({

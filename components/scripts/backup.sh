@@ -5,7 +5,15 @@
 # Environment: PGHOST/PGPORT/PGUSER/PGDATABASE/PGPASSWORD, BACKUP_DIR,
 # BACKUP_PREFIX (pre_release, or safety_before_restore for the safety dump of
 # a restore), RELEASE_VERSION (the release whose data the dump holds or
-# precedes), BACKUP_VERIFY and BACKUP_RETAIN.
+# precedes), BACKUP_VERIFY and BACKUP_RETAIN; for an app-only rollback,
+# SKIP_AT_SCHEMA (the release's target schema) and SCHEMA_TABLE.
+#
+# With SKIP_AT_SCHEMA set, no dump is taken when the database is clean at that
+# schema or ahead of it: the migrations that follow keep such a schema as it
+# is, so the update changes no schema and a full dump would only put time that
+# grows with the database on the rollback's critical path. The newest dump
+# stays the recovery point. A database behind SKIP_AT_SCHEMA (its migrations
+# will run) or dirty gets a dump as always.
 #
 # The dump is written under a temporary name, verified, fsynced and only then
 # renamed to <prefix>_<version>_<UTC timestamp>.dump (never over an existing
@@ -31,6 +39,18 @@ for f in "$BACKUP_DIR"/*.dump.partial.*; do
 done
 
 pg_isready -q -t 10 || { echo "backup failed: database $PGDATABASE at $PGHOST:$PGPORT is not reachable; nothing was changed" >&2; exit 1; }
+
+if [ -n "${SKIP_AT_SCHEMA:-}" ]; then
+  row=$(psql -qAtX --no-password -F ' ' -c "SELECT version, dirty FROM $SCHEMA_TABLE LIMIT 1" 2>/dev/null || true)
+  live=${row%% *}; dirty=${row##* }
+  case $live in ''|*[!0-9]*) live="" ;; esac
+  if [ -n "$live" ] && [ "$dirty" = f ] && [ "$live" -ge "$SKIP_AT_SCHEMA" ]; then
+    ts=$(date -u +%Y%m%dT%H%M%SZ)
+    echo "backup: none taken: the database is clean at schema $live and $RELEASE_VERSION needs $SKIP_AT_SCHEMA, so this app-only rollback changes no schema; the newest dump in $BACKUP_DIR stays the recovery point"
+    printf '{"path":"","sha256":"","bytes":0,"verified":"none","takenAt":"%s","dumpSeconds":0,"verifySeconds":0,"kind":"none"}\n' "$ts"
+    exit 0
+  fi
+fi
 
 for db in $(psql -qAtX --no-password -d postgres -c "SELECT datname FROM pg_database WHERE datname LIKE 'verify\\_%\\_${host}\\_%'" 2>/dev/null || true); do
   pid=${db##*_}

@@ -6,8 +6,10 @@
 # tool's path in the image), MIGRATIONS_DIR (its migration files), TARGET
 # (schema version), SCHEMA_MIN / SCHEMA_MAX (the release's range; empty:
 # open), DB_MODE and DOWN_IMAGE, REQUIRE_DOWN (true: refuse an up-migration
-# without its down file), STACK, and DATABASE_URL (secret; handed to the
-# container through the environment, never on a command line).
+# without its down file), STACK, BACKUP_TAKEN (the backup step's kind: none
+# when an app-only rollback took no dump, and then no schema may change), and
+# DATABASE_URL (secret; handed to the container through the environment, never
+# on a command line).
 #
 # The tool speaks `version` ("<n> <dirty>") and `goto N`. Up-migrations run
 # from the release image. A schema ahead of the target is kept
@@ -46,6 +48,13 @@ if [ "$dirty" != false ]; then
 fi
 echo "migrations: database at schema $cur, release needs $TARGET (runs on ${SCHEMA_MIN}..${SCHEMA_MAX})"
 
+if [ "${BACKUP_TAKEN:-}" = none ] && { [ "$cur" -lt "$TARGET" ] || { [ "$cur" -gt "$TARGET" ] && [ "$DB_MODE" = down ]; }; }; then
+  echo "migrations failed: the schema would change from $cur to $TARGET, but the backup step took no dump (it found nothing to change); nothing was changed, run the same command again" >&2
+  exit 1
+fi
+
+changed=false
+
 if [ "$cur" -lt "$TARGET" ]; then
   files=$(migration_files "$IMAGE_REF") || { echo "migrations failed: cannot list $MIGRATIONS_DIR in $IMAGE_REF; nothing was changed" >&2; exit 1; }
   missing=""
@@ -61,16 +70,19 @@ if [ "$cur" -lt "$TARGET" ]; then
     echo "migrations: warning: up-migrations without a down file:$missing (a rollback with --db down past them is impossible)"
   fi
   run_tool "$IMAGE_REF" goto "$TARGET"
+  changed=true
 elif [ "$cur" -gt "$TARGET" ]; then
   if [ "$DB_MODE" = down ]; then
     echo "migrations: running down migrations to $TARGET from $DOWN_IMAGE"
     run_tool "$DOWN_IMAGE" goto "$TARGET"
+    changed=true
   else
     echo "migrations: schema $cur is ahead of $TARGET and is kept (dbMode=$DB_MODE)"
   fi
 fi
 
-state=$(migrate "$IMAGE_REF" version)
+# Nothing ran: the state read above still holds.
+[ "$changed" = false ] || state=$(migrate "$IMAGE_REF" version)
 now=${state%% *}
 if { [ -n "$SCHEMA_MIN" ] && [ "$now" -lt "$SCHEMA_MIN" ]; } || { [ -n "$SCHEMA_MAX" ] && [ "$now" -gt "$SCHEMA_MAX" ]; }; then
   echo "migrations failed: the database is at schema $now, outside the range ${SCHEMA_MIN}..${SCHEMA_MAX} this release runs on; nothing was switched and the running release keeps serving (roll back with --db down or --db restore, or deploy a release whose range includes $now)" >&2

@@ -98,6 +98,23 @@ describe("deploy program (mocked engine)", function () {
         expect(run.resources.map(r => r.name)).to.not.include("restore-restore");
     });
 
+    it("lets an app-only rollback skip the dump when the schema will not change, and only that", async () => {
+        const env = (run: Awaited<ReturnType<typeof runProgram>>, name: string) => run.byName(name).raw.environment as Record<string, unknown>;
+        const keep = await runProgram(validConfig({ "api-server:kind": "rollback", "api-server:dbMode": "keep" }));
+        expect(env(keep, "backup-dump").SKIP_AT_SCHEMA, "the release's target schema").to.equal("2");
+        expect(env(keep, "backup-dump").SCHEMA_TABLE).to.equal("schema_migrations");
+        expect(env(keep, "migrations-migrate"), "migrations learn what the backup took").to.have.property("BACKUP_TAKEN");
+        for (const cfg of <Record<string, string>[]>[
+            {},
+            { "api-server:kind": "rollback", "api-server:dbMode": "down", "api-server:downImage": "127.0.0.1:5000/acme/api@sha256:" + "e".repeat(64) },
+            { "api-server:kind": "rollback", "api-server:dbMode": "keep", "api-server:offsiteEnabled": "true" },
+        ]) {
+            const run = await runProgram(validConfig(cfg));
+            expect(env(run, "backup-dump"), JSON.stringify(cfg)).to.not.have.property("SKIP_AT_SCHEMA");
+            expect(env(run, "migrations-migrate"), JSON.stringify(cfg)).to.not.have.property("BACKUP_TAKEN");
+        }
+    });
+
     it("passes the down image to migrations for a down rollback", async () => {
         const down = "127.0.0.1:5000/acme/api@sha256:" + "e".repeat(64);
         const run = await runProgram(validConfig({ "api-server:kind": "rollback", "api-server:dbMode": "down", "api-server:downImage": down }));

@@ -46,6 +46,19 @@ describe("pure helpers", () => {
         }
     });
 
+    it("says in the record when an app-only rollback took no dump", () => {
+        const r: ReleaseRecord = {
+            version: "v2.1.0", gitSha: "0123456789abcdef0123456789abcdef01234567", gitTag: "v2.1.0",
+            image: "ghcr.io/acme/api", imageRef: "ghcr.io/acme/api@sha256:" + "1".repeat(64), imageDigest: "sha256:" + "1".repeat(64),
+            schemaVersion: 7, schemaRange: "6..7", liveSchema: { version: 7, dirty: false }, notes: "",
+            backup: { path: "", sha256: "", bytes: 0, kind: "none" },
+            deployedAt: "2026-11-01T00:00:00Z", kind: "rollback", replacesVersion: "v2.2.0", dbMode: "keep",
+        };
+        const md = renderReleaseMarkdown(r, []);
+        expect(md).to.include("| backup | none: an app-only rollback that changed no schema takes no dump");
+        expect(md).to.not.include("backup sha256");
+    });
+
     it("points the Automation API at the project's toolchain and local backend unless told otherwise", () => {
         const env = toolEnv({ PATH: "/usr/bin" }, "/srv/project");
         expect(env.PATH).to.equal("/srv/project/.tools/bin:/usr/bin");
