@@ -1,5 +1,5 @@
 // Benchmarks: how fast the tool deploys and recovers, against the same work done by hand, in one run.
-// Usage: node dist/bench/bench.js [--runs N] [--db-gib X] [--out DIR]   (run through scripts/bench.sh)
+// Usage: node dist/bench/bench.js [--runs N] [--db-gib X[,Y...]] [--out DIR]   (run through scripts/bench.sh)
 import { Stack } from "@pulumi/pulumi/automation";
 import autocannon from "autocannon";
 import { spawn } from "child_process";
@@ -13,7 +13,9 @@ import { TestStack } from "../test/support/stack";
 
 const { values: args } = parseArgs({ options: { runs: { type: "string" }, "db-gib": { type: "string" }, out: { type: "string" } } });
 const RUNS = Number(args.runs ?? 3);
-const DB_GIB = Number(args["db-gib"] ?? 1);
+/** Database sizes for cases 2, 3 and 7, e.g. --db-gib 1,4 (the growth picture has one point per size). */
+const DB_GIBS = String(args["db-gib"] ?? "1,4").split(",").map(Number);
+if (DB_GIBS.some(g => !(g > 0)) || DB_GIBS.some((g, i) => i > 0 && g <= DB_GIBS[i - 1])) throw new Error(`--db-gib ${args["db-gib"]}: sizes in GiB, increasing, e.g. 1,4`);
 const OUT = path.resolve(args.out ?? path.join(ROOT, "bench", "out"));
 const rel = releases();
 const dynamicImport = new Function("m", "return import(m)") as (m: string) => Promise<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -34,6 +36,25 @@ async function rawSwap(name: string, port: number, image: string): Promise<void>
     exec("docker", ["rm", "-f", name]);
     must(exec("docker", ["run", "-d", "--name", name, "--network", "host", "-e", `PORT=${port}`, "--restart", "unless-stopped", image]), "docker run");
     for (let i = 0; i < 3000 && (await health(port))?.status !== 200; i++) await new Promise(r => setTimeout(r, 10));
+}
+
+/** The migration step by hand with nothing to run: the release image's tool reads the schema version once, as the tool's step does. */
+function handMigration(db: string, image: string): void {
+    const e = pg(db);
+    const url = `postgres://${e.PGUSER}:${encodeURIComponent(e.PGPASSWORD)}@${e.PGHOST}:${e.PGPORT}/${db}?sslmode=disable`;
+    must(exec("docker", ["run", "--rm", "--network", "host", "-e", "DATABASE_URL", "--entrypoint", "/migrate", image, "version"], { DATABASE_URL: url }), "migrate version");
+}
+
+/** A verified dump by hand: pg_dump -Fc, then pg_restore into a scratch database that is dropped again (what the backup step does). */
+function handVerifiedDump(db: string, file: string): void {
+    must(exec("pg_dump", ["-Fc", "-f", file], pg(db)), "pg_dump");
+    const scratch = `verify_hand_${process.pid}`;
+    must(exec("createdb", [scratch], pg(db)), "createdb");
+    try {
+        must(exec("pg_restore", ["--no-owner", "--exit-on-error", "-d", scratch, file], pg(db)), "pg_restore (verification)");
+    } finally {
+        exec("dropdb", ["--if-exists", scratch], pg(db));
+    }
 }
 
 function pgbenchBin(): string {
@@ -137,6 +158,30 @@ async function chart(timelines: Timeline[], file: string): Promise<void> {
     fs.writeFileSync(file, await view.toSVG());
 }
 
+/** Time against database size: deploy, app-only rollback and restore rollback (tool medians). */
+async function growthChart(points: { gib: number; deploy: number; keep: number; restore: number }[], file: string): Promise<void> {
+    const vl = await dynamicImport("vega-lite");
+    const vega = await dynamicImport("vega");
+    const values = points.flatMap(p => [
+        { gib: p.gib, s: p.deploy, what: "deploy (verified backup)" },
+        { gib: p.gib, s: p.keep, what: "rollback --db keep" },
+        { gib: p.gib, s: p.restore, what: "rollback --db restore" },
+    ]).filter(v => Number.isFinite(v.s));
+    const spec = {
+        $schema: "https://vega.github.io/schema/vega-lite/v5.json", width: 500, height: 260,
+        title: "deployctl wall time against database size (medians)",
+        data: { values },
+        mark: { type: "line", point: true },
+        encoding: {
+            x: { field: "gib", type: "quantitative", title: "database size (GiB)" },
+            y: { field: "s", type: "quantitative", title: "seconds" },
+            color: { field: "what", type: "nominal", title: null },
+        },
+    };
+    const view = new vega.View(vega.parse(vl.compile(spec).spec), { renderer: "none" });
+    fs.writeFileSync(file, await view.toSVG());
+}
+
 function fmt(x: Summary): string {
     return `${x.median.toFixed(2)}s (${x.min.toFixed(2)}–${x.max.toFixed(2)})`;
 }
@@ -149,20 +194,24 @@ async function main(): Promise<void> {
     const results: CaseResult[] = [];
     const deploy = (v: string) => must(s.deploy(v), `deploy ${v}`);
     try {
-        console.log(`bench: stack ${s.name}, ${RUNS} runs per side, database ${DB_GIB} GiB for cases 2-3`);
+        console.log(`bench: stack ${s.name}, ${RUNS} runs per side, databases of ${DB_GIBS.join(" and ")} GiB for cases 2, 3 and 7`);
         deploy("v1.0.0");
         deploy("v1.1.0");
 
-        // 1. App-only rollback vs the raw swap.
-        const a1: number[] = [], b1: number[] = [];
+        // 1. App-only rollback vs the same work by hand: a bare pulumi preview of the stack (the engine's
+        // floor) plus the raw swap; the raw swap alone is reported beside it.
+        const a1: number[] = [], b1: number[] = [], floor: number[] = [];
         await rawSwap(rawName, rawPort, ref(rel["v1.1.0"]));
         for (let i = 0; i < RUNS; i++) {
             a1.push(await timed(() => must(s.deployctl(["rollback", "v1.0.0", "--db", "keep"]), "rollback")));
             deploy("v1.1.0");
-            b1.push(await timed(() => rawSwap(rawName, rawPort, ref(rel["v1.0.0"]))));
+            const preview = await timed(() => must(s.pulumi(["preview"]), "pulumi preview"));
+            const swap = await timed(() => rawSwap(rawName, rawPort, ref(rel["v1.0.0"])));
+            b1.push(preview + swap);
+            floor.push(swap);
             await rawSwap(rawName, rawPort, ref(rel["v1.1.0"]));
         }
-        results.push(compare("1. app-only rollback", "deployctl rollback --db keep", "raw swap by hand", a1, b1));
+        results.push(compare("1. app-only rollback", "deployctl rollback --db keep", "pulumi preview + raw swap", a1, b1, { rawSwap: summarize(floor) }));
         console.log(`bench: case 1 done`);
 
         // 4. No-op up vs bare preview, in process through the Automation API.
@@ -208,43 +257,66 @@ async function main(): Promise<void> {
         await chart(timelines, svg);
         console.log(`bench: case 5 done`);
 
-        // 2 and 3 on a generated database.
-        const scale = Math.max(1, Math.round(DB_GIB * 1024 / 15.5));
-        must(exec(pgbenchBin(), ["-i", "-q", "-s", String(scale), "-d", s.db], pg(s.db)), "pgbench -i");
-        const size = Number(psql("SELECT pg_database_size(current_database())", s.db));
-        console.log(`bench: generated ${(size / 2 ** 30).toFixed(2)} GiB (pgbench scale ${scale})`);
+        // 2, 3 and 7 at each database size: deploy with a verified backup, restore rollback, and the
+        // app-only rollback again (size independence: against case 1 on the nearly empty database).
         const work = tmpDir("bench-dumps");
-        const a2: number[] = [], b2: number[] = [], dumpS: number[] = [], verifyS: number[] = [];
-        for (let i = 0; i < RUNS; i++) {
-            const target = i % 2 === 0 ? "v1.0.0" : "v1.1.0";
-            let out = "";
-            a2.push(await timed(() => { out = must(s.deploy(target), "deploy").stdout; }));
-            const m = /\(dump ([\d.]+)s, verification ([\d.]+)s\)/.exec(out);
-            if (m) { dumpS.push(Number(m[1])); verifyS.push(Number(m[2])); }
-            const file = path.join(work, `raw-${i}.dump`);
-            b2.push(await timed(async () => {
-                must(exec("pg_dump", ["-Fc", "-f", file], pg(s.db)), "pg_dump");
-                await rawSwap(rawName, rawPort, ref(rel[target]));
-            }));
-            fs.rmSync(file, { force: true });
-        }
-        if (RUNS % 2 === 1) deploy("v1.1.0");
-        results.push(compare("2. deploy with backup", "deployctl deploy (backup+verify)", "pg_dump -Fc + raw swap", a2, b2,
-            { databaseBytes: size, backupDump: summarize(dumpS), backupVerification: summarize(verifyS) }));
-        console.log(`bench: case 2 done`);
+        const growth: { gib: number; deploy: number; keep: number; restore: number }[] = [];
+        for (const gib of DB_GIBS) {
+            const scale = Math.max(1, Math.round(gib * 1024 / 15.5));
+            must(exec(pgbenchBin(), ["-i", "-q", "-s", String(scale), "-d", s.db], pg(s.db)), "pgbench -i");
+            const size = Number(psql("SELECT pg_database_size(current_database())", s.db));
+            const at = `${(size / 2 ** 30).toFixed(2)} GiB`;
+            console.log(`bench: generated ${at} (pgbench scale ${scale})`);
+            const a2: number[] = [], b2: number[] = [], dumpS: number[] = [], verifyS: number[] = [];
+            for (let i = 0; i < RUNS; i++) {
+                const target = i % 2 === 0 ? "v1.0.0" : "v1.1.0";
+                let out = "";
+                a2.push(await timed(() => { out = must(s.deploy(target), "deploy").stdout; }));
+                const m = /\(dump ([\d.]+)s, verification ([\d.]+)s\)/.exec(out);
+                if (m) { dumpS.push(Number(m[1])); verifyS.push(Number(m[2])); }
+                const file = path.join(work, `raw-${i}.dump`);
+                b2.push(await timed(async () => {
+                    handVerifiedDump(s.db, file);
+                    handMigration(s.db, ref(rel[target]));
+                    await rawSwap(rawName, rawPort, ref(rel[target]));
+                }));
+                fs.rmSync(file, { force: true });
+            }
+            if (RUNS % 2 === 1) deploy("v1.1.0");
+            const c2 = compare(`2. deploy with backup, ${at}`, "deployctl deploy (backup+verify)", "pg_dump + verify by restore + migrate + raw swap", a2, b2,
+                { databaseBytes: size, backupDump: summarize(dumpS), backupVerification: summarize(verifyS) });
+            results.push(c2);
+            console.log(`bench: case 2 done at ${at}`);
 
-        const a3: number[] = [], b3: number[] = [];
-        for (let i = 0; i < RUNS; i++) {
-            const dump = (s.outputs().releaseRecord as { backup: { path: string } }).backup.path;
-            a3.push(await timed(() => must(s.deployctl(["rollback", "v1.0.0", "--db", "restore", "--yes"]), "restore rollback")));
-            deploy("v1.1.0");
-            b3.push(await timed(async () => {
-                must(exec("pg_restore", ["--clean", "--if-exists", "--no-owner", "-d", s.db, dump], pg(s.db)), "pg_restore");
-                await rawSwap(rawName, rawPort, ref(rel["v1.0.0"]));
-            }));
+            const a7: number[] = [];
+            for (let i = 0; i < RUNS; i++) {
+                a7.push(await timed(() => must(s.deployctl(["rollback", "v1.0.0", "--db", "keep"]), "rollback")));
+                deploy("v1.1.0");
+            }
+            const c7 = compare(`7. app-only rollback, ${at} vs nearly empty`, `deployctl rollback --db keep (${at})`, "the same, nearly empty database", a7, a1);
+            results.push(c7);
+            console.log(`bench: case 7 done at ${at}`);
+
+            const a3: number[] = [], b3: number[] = [];
+            for (let i = 0; i < RUNS; i++) {
+                const dump = (s.outputs().releaseRecord as { backup: { path: string } }).backup.path;
+                a3.push(await timed(() => must(s.deployctl(["rollback", "v1.0.0", "--db", "restore", "--yes"]), "restore rollback")));
+                deploy("v1.1.0");
+                const safety = path.join(work, `safety-${i}.dump`);
+                b3.push(await timed(async () => {
+                    handVerifiedDump(s.db, safety);
+                    must(exec("pg_restore", ["--clean", "--if-exists", "--no-owner", "-d", s.db, dump], pg(s.db)), "pg_restore");
+                    await rawSwap(rawName, rawPort, ref(rel["v1.0.0"]));
+                }));
+                fs.rmSync(safety, { force: true });
+            }
+            const c3 = compare(`3. restore rollback, ${at}`, "deployctl rollback --db restore", "safety dump + verify + pg_restore --clean + raw swap", a3, b3);
+            results.push(c3);
+            console.log(`bench: case 3 done at ${at}`);
+            growth.push({ gib: size / 2 ** 30, deploy: c2.a_.median, keep: c7.a_.median, restore: c3.a_.median });
         }
-        results.push(compare("3. restore rollback", "deployctl rollback --db restore", "pg_restore + raw swap", a3, b3));
-        console.log(`bench: case 3 done`);
+        const growthSvg = path.join(OUT, "growth.svg");
+        await growthChart([{ gib: 0, deploy: NaN, keep: summarize(a1).median, restore: NaN }, ...growth], growthSvg);
 
         // 6. Moving a stack that serves on its own port behind the proxy, keeping the public port number:
         // the documented two updates (README "Moving an existing stack to the proxy"), under a steady load on that port.
@@ -269,8 +341,10 @@ async function main(): Promise<void> {
             "|---|---|---|---|---|---|",
             ...results.map(r => `| ${r.name} | ${r.a} | ${r.b} | ${fmt(r.a_)} | ${fmt(r.b_)} | ${r.ratio.toFixed(2)}× |`),
         ];
-        const c2 = results.find(r => r.name.startsWith("2."))!.extra!;
-        table.push("", `backup of ${(Number(c2.databaseBytes) / 2 ** 30).toFixed(2)} GiB: dump ${fmt(c2.backupDump as Summary)}, verification by restore ${fmt(c2.backupVerification as Summary)}`);
+        table.push("", `raw swap alone (the floor of case 1): ${fmt(results[0].extra!.rawSwap as Summary)}`);
+        for (const c2 of results.filter(r => r.name.startsWith("2.")).map(r => r.extra!)) {
+            table.push(`backup of ${(Number(c2.databaseBytes) / 2 ** 30).toFixed(2)} GiB: dump ${fmt(c2.backupDump as Summary)}, verification by restore ${fmt(c2.backupVerification as Summary)}`);
+        }
         table.push(`no-op ups ran ${results.find(r => r.name.startsWith("4."))!.extra!.commandsRunByNoOpUps} commands in ${RUNS} runs`);
         table.push(`moving the public port ${publicPort} behind the proxy (two updates, once): ${move.sent} requests, ${move.failed} failed, ` +
             `longest gap without a successful answer ${Math.round(move.gap)} ms`);
@@ -279,13 +353,13 @@ async function main(): Promise<void> {
                 `p99 latency ${tl.p99Switch.toFixed(1)} ms during the switch against ${tl.p99Steady.toFixed(1)} ms steady`);
         }
         const json = path.join(OUT, "results.json");
-        fs.writeFileSync(json, JSON.stringify({ date: new Date().toISOString(), runs: RUNS, dbGiB: DB_GIB, results,
+        fs.writeFileSync(json, JSON.stringify({ date: new Date().toISOString(), runs: RUNS, dbGiB: DB_GIBS, results, growth,
             portMove: { sent: move.sent, failed: move.failed, longestGapMs: Math.round(move.gap) },
             availability: timelines.map(t => ({
                 label: t.label, sent: t.sent, failed: t.failed, longestGapMs: Math.round(t.gap), p99SteadyMs: t.p99Steady, p99SwitchMs: t.p99Switch, phases: t.phases,
             })) }, null, 2));
         console.log("\n" + table.join("\n"));
-        console.log(`\nresults: ${json}\npicture: ${svg}`);
+        console.log(`\nresults: ${json}\npictures: ${svg}, ${growthSvg}`);
     } finally {
         exec("docker", ["rm", "-f", rawName]);
         const backups = s.backupDir;

@@ -23,6 +23,8 @@ export interface Status {
     stack: string;
     /** The release the record (stack outputs) names. */
     release: string;
+    /** The Docker engine the services run on (the stack has one host): its endpoint, or "local" for the default socket. */
+    host: string;
     services: ServiceStatus[];
     schema: LiveSchema | { error: string };
     maintenance: { config: string; proxy: string };
@@ -99,7 +101,7 @@ export async function readStatus(stack: Stack, settings: StackSettings): Promise
         proxy = m.code === "200" ? (/"on"\s*:\s*true/.test(m.body) ? "on" : "off") : "unknown";
     }
     const maintenance = { config: settings.get("maintenance"), proxy };
-    const st = { stack: stack.name, release: String(outputs.version ?? ""), services, schema, maintenance, locked: stackLocked(stack.name), drift: [] as string[] };
+    const st = { stack: stack.name, release: String(outputs.version ?? ""), host: settings.get("dockerHost") || "local", services, schema, maintenance, locked: stackLocked(stack.name), drift: [] as string[] };
     st.drift = driftOf(st);
     return st;
 }
@@ -108,6 +110,7 @@ export async function readStatus(stack: Stack, settings: StackSettings): Promise
 export function statusText(st: Status): string {
     const lines = [`stack ${st.stack}: release ${st.release || "none"}${st.locked ? " (locked: an update is in progress, or was killed)" : ""}`];
     const widths = [7, 40, 8, 20];
+    lines.push(`host: ${st.host}`);
     lines.push(["service", "container", "version", "health"].map((h, i) => h.padEnd(widths[i])).join("  ") + "  digest");
     for (const s of st.services) {
         lines.push([s.name, s.container || "-", s.version || "-", s.health].map((c, i) => c.padEnd(widths[i])).join("  ") + `  ${s.digest ? s.digest.slice(0, 19) : "-"}`);

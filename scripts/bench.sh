@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks against the local infrastructure and the test app; prints a table of
 # medians (min-max) and ratios, writes bench/out/results.json and bench/out/availability.svg.
-#   bash scripts/bench.sh [--runs N] [--db-gib X] [--out DIR]     (defaults: 3 runs, 1 GiB)
+#   bash scripts/bench.sh [--runs N] [--db-gib X[,Y...]] [--out DIR]     (defaults: 3 runs, 1 and 4 GiB)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"

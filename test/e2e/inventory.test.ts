@@ -33,6 +33,7 @@ describe("deployctl status and releases (real stack)", function () {
         ok(r);
         const st = JSON.parse(r.stdout);
         expect(st.release).to.equal("v1.1.0");
+        expect(st.host, "the stack's one Docker engine: the default socket").to.equal("local");
         expect(st.services).to.have.length(1);
         expect(st.services[0]).to.include({ name: s.container, container: s.container, version: "v1.1.0", digest: releases()["v1.1.0"].digest, health: "200 v1.1.0" });
         expect(st.schema).to.deep.equal({ version: 2, dirty: false });

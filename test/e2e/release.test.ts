@@ -78,10 +78,17 @@ describe("releases end to end (real engine)", function () {
         }
     });
 
-    it("rolls back app-only (keep): v1.0.0 serves, schema stays at 2, rows intact", async () => {
+    it("rolls back app-only (keep): v1.0.0 serves, schema stays at 2, rows intact, no dump on the critical path", async () => {
+        const dumps = s.dumps();
         const r = s.deployctl(["rollback", "v1.0.0"]);
         ok(r);
         expect(r.stdout).to.include("rolling back");
+        expect(r.stdout).to.include("backup: none taken: the database is clean at schema 2 and v1.0.0 needs 1");
+        expect(s.dumps(), "an app-only rollback that changes no schema takes no dump").to.deep.equal(dumps);
+        expect(record().backup).to.deep.include({ kind: "none", path: "" });
+        const restore = s.deployctl(["rollback", "previous", "--db", "restore", "--yes"]);
+        expect(restore.code, restore.stdout + restore.stderr).to.equal(2);
+        expect(restore.stderr).to.include("was put in place by an app-only rollback, which changed no schema and took no dump");
         expect(await running()).to.equal("v1.0.0");
         expect(schemaVersion(s.db)).to.equal(2);
         expect(psql("SELECT count(*) FROM items WHERE note IS NOT NULL", s.db)).to.equal("2");
