@@ -152,6 +152,7 @@ const record: pulumi.Output<ReleaseRecord> = pulumi.all([backup.path, backup.sha
         kind: s.kind,
         replacesVersion: s.replacesVersion,
         dbMode: s.dbMode,
+        ...(s.provenanceOverride ? { provenanceOverride: s.provenanceOverride } : {}),
     }));
 
 export const version = release.version;

@@ -32,6 +32,8 @@ export interface HistoryRow {
     atomicRecoveryOf: string;
     /** The proxy's maintenance page after the update: on or off. */
     maintenance: string;
+    /** Why the provenance pre-flight was overridden for this update; empty when it was not. */
+    provenanceOverride: string;
 }
 
 function cfg(u: UpdateLike, key: string): string {
@@ -72,6 +74,7 @@ export function historyRows(updates: UpdateLike[]): HistoryRow[] {
             replacesVersion: cfg(u, `${PROJECT}:replacesVersion`),
             dbMode: cfg(u, `${PROJECT}:dbMode`) || "keep",
             maintenance: cfg(u, `${PROJECT}:maintenance`) || "off",
+            provenanceOverride: cfg(u, `${PROJECT}:provenanceOverride`),
         }));
 }
 
@@ -159,7 +162,7 @@ export function historyTable(rows: HistoryRow[]): string {
         String(r.update),
         r.time.replace("T", " ").replace(/\.\d+Z$|Z$/, ""),
         r.operation === "update"
-            ? r.kind + (r.kind === "rollback" ? ` (from ${r.replacesVersion}, db ${r.dbMode}${r.atomicRecoveryOf ? ", atomic" : ""})` : "") + (r.maintenance === "on" ? " +maintenance" : "")
+            ? r.kind + (r.kind === "rollback" ? ` (from ${r.replacesVersion}, db ${r.dbMode}${r.atomicRecoveryOf ? ", atomic" : ""})` : "") + (r.maintenance === "on" ? " +maintenance" : "") + (r.provenanceOverride ? " +provenance-override" : "")
             : r.operation,
         r.result,
         r.version || "-",

@@ -158,7 +158,7 @@ export async function account(a: Attempt, failure: UpdateFailed): Promise<never>
             [pj("dbMode")]: { value: down ? "down" : "keep" }, [pj("atomicRecoveryOf")]: { value: a.version },
             ...(down ? { [pj("downImage")]: { value: a.imageRef } } : {}),
         });
-        const stale = [pj("restoreDump"), pj("restoreDumpSha256"), ...(down ? [] : [pj("downImage")])];
+        const stale = [pj("restoreDump"), pj("restoreDumpSha256"), pj("provenanceOverride"), ...(down ? [] : [pj("downImage")])];
         await a.stack.removeAllConfig(stale);
         try {
             const again = await up(a.stack, `rollback to ${a.before.version} from ${a.version} (atomic recovery)`);

@@ -74,6 +74,8 @@ export interface DeploySettings {
     /** Whether the proxy answers 503 with maintenanceMessage (the health path stays reachable). */
     readonly maintenance: boolean;
     readonly maintenanceMessage: string;
+    /** Why the provenance pre-flight was overridden for this update; empty when it was not. */
+    readonly provenanceOverride: string;
     /** The release's services, in the order they switch; one for a single-service stack. */
     readonly services: readonly ServiceSpec[];
     /** Whether api-server:services lists them (a bundle), rather than the single-service settings. */
@@ -138,6 +140,10 @@ export const DEFAULTS: Readonly<Record<string, string>> = {
     atomicRecoveryOf: "",
     maintenance: "off",
     maintenanceMessage: "Down for maintenance; back shortly.",
+    provenance: "",
+    gitRepo: "",
+    trunkRef: "origin/main",
+    provenanceOverride: "",
 };
 
 const SHA_RE = /^[0-9a-f]{40}$/;
@@ -255,6 +261,16 @@ const SETTING_RULES: Record<string, Rule> = {
     maintenance: enumRule("on", "off"),
     maintenanceMessage: (key, v) => v.length >= 1 && v.length <= 500 && ![...v].some(c => c.charCodeAt(0) < 32 || c.charCodeAt(0) === 127)
         ? undefined : `${key} ${show(v)} is invalid: must be 1 to 500 characters on one line`,
+    provenance: (key, v) => {
+        const items = v === "" ? [] : v.split(",");
+        return items.every(i => i === "labels" || i === "git") && new Set(items).size === items.length
+            ? undefined : `${key} ${show(v)} is invalid: must be empty, labels, git or labels,git`;
+    },
+    gitRepo: regexRule(ABS_PATH_RE, "empty, or the absolute path of the release's git repository", true),
+    trunkRef: (key, v) => /^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$/.test(v) && !v.includes("..")
+        ? undefined : `${key} ${show(v)} is invalid: must be a git ref like origin/main`,
+    provenanceOverride: (key, v) => v.length <= 500 && ![...v].some(c => c.charCodeAt(0) < 32 || c.charCodeAt(0) === 127)
+        ? undefined : `${key} ${show(v)} is invalid: must be up to 500 characters on one line`,
 };
 
 const RELEASE_RULES: Record<string, Rule> = {
@@ -393,6 +409,7 @@ export function parseDeployConfig(src: ConfigSource, appEnv?: unknown, criticalE
             restoreDumpSha256: s.restoreDumpSha256,
             maintenance: s.maintenance === "on",
             maintenanceMessage: s.maintenanceMessage,
+            provenanceOverride: s.provenanceOverride,
             services: bundle,
             bundle: services !== undefined && services !== null,
         },

@@ -26,6 +26,8 @@ export interface ReleaseRecord {
     notes: string;
     /** The dump this update took: pre_release (before migrations) or safety_before_restore. */
     backup: { path: string; sha256: string; bytes: number; kind: string };
+    /** Why the provenance pre-flight was overridden for this update, when it was. */
+    provenanceOverride?: string;
     /** For a restore-mode rollback: the dump restored. */
     restoredDump?: { path: string; sha256: string };
     /** A bundle's services, in the order they switched. */
@@ -62,6 +64,7 @@ export function renderReleaseMarkdown(r: ReleaseRecord, history: { kind: string;
         ...(r.restoredDump ? [`| restored dump | \`${r.restoredDump.path}\` (sha256 \`${r.restoredDump.sha256}\`) |`] : []),
         `| deployed at | ${r.deployedAt} |`,
         `| kind | ${r.kind}${r.kind === "rollback" ? ` (replaced ${r.replacesVersion}, database ${r.dbMode})` : ""} |`,
+        ...(r.provenanceOverride ? [`| provenance | **check overridden**: ${r.provenanceOverride} |`] : []),
         "",
         "## Notes (migrate, env, feature flags)",
         "",

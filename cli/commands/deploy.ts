@@ -7,15 +7,17 @@ import { deployRangeProblem, rangeOf, showRange } from "../../components/schema"
 import { checkNotLocked, flag, history, ns, openStack, pj, RefusedError, repeatable, requireStack, stackOption, UsageError } from "../common";
 import { currentRelease, releaseConfigOf } from "../history";
 import { servingVersion, stackSettings } from "../live";
+import { overrideOf, provenanceGate } from "../provenance";
 import { applyAttempt, atomicOf, cleanLiveSchema, ConfigSnapshot } from "../update";
 import { stackConfigFile } from "../workspace";
 
 /** The rollback-bookkeeping keys a deploy resets to their defaults. */
-const ROLLBACK_KEYS = ["kind", "replacesVersion", "dbMode", "downImage", "restoreDump", "restoreDumpSha256", "atomicRecoveryOf"];
+const ROLLBACK_KEYS = ["kind", "replacesVersion", "dbMode", "downImage", "restoreDump", "restoreDumpSha256", "atomicRecoveryOf", "provenanceOverride"];
 
 interface DeployOptions {
     stack?: string; version?: string; image?: string; digest?: string; sha?: string; schema?: string;
     schemaMin?: string; schemaMax?: string; notes?: string; service?: string[]; atomic?: boolean; preview?: boolean;
+    overrideProvenance?: string;
 }
 
 export function registerDeploy(program: Command): void {
@@ -35,6 +37,7 @@ export function registerDeploy(program: Command): void {
         .addOption(flag("--schema-max <N>", "the highest schema version the release's code runs on"))
         .addOption(flag("--notes <TEXT>", "free text for the release record"))
         .addOption(repeatable("--service <NAME=REPO@sha256:...>", "pins another service of a bundle by digest; once per service"))
+        .addOption(flag("--override-provenance <REASON>", "go ahead although the provenance check fails (an emergency); the reason is recorded"))
         .addOption(flag("--atomic", "put the previous release back if the update fails after the switch"))
         .addOption(flag("--preview", "show what would change, change nothing"))
         .addHelpText("after", `
@@ -44,6 +47,7 @@ example: deployctl deploy --stack prod --version v1.4.0 --image registry.example
 }
 
 async function cmdDeploy(v: DeployOptions): Promise<void> {
+    const override = overrideOf(v.overrideProvenance);
     const stack = await openStack(requireStack(v));
     checkNotLocked(stack.name);
     // The history is read while the config is checked (two CLI calls at once).
@@ -96,10 +100,13 @@ async function cmdDeploy(v: DeployOptions): Promise<void> {
     const problem = deployRangeProblem({ version, schemaVersion: Number(values.schemaVersion), range: rangeOf(values.schemaMin, values.schemaMax) }, live);
     if (problem) throw new RefusedError(problem);
 
+    const overridden = await provenanceGate(`deploy of ${version}`, { version, gitSha: values.gitSha!, imageRef: ref }, settings, override);
+    if (overridden) next[pj("provenanceOverride")] = { value: overridden };
+
     const snapshot = new ConfigSnapshot(stackConfigFile(stack.name));
     await stack.setAllConfig(next);
     // Only keys the stack has are removed (a CLI call saved when there are none).
-    const stale = [...ROLLBACK_KEYS.map(pj), ...OPTIONAL_RELEASE_KEYS.filter(k => next[ns(k)] === undefined).map(ns)].filter(k => k in current);
+    const stale = [...ROLLBACK_KEYS.map(pj).filter(k => next[k] === undefined), ...OPTIONAL_RELEASE_KEYS.filter(k => next[ns(k)] === undefined).map(ns)].filter(k => k in current);
     if (stale.length > 0) await stack.removeAllConfig(stale);
     console.log(`deployctl: deploying ${version} (${ref}) to ${stack.name}; database at schema ${live.version}, ${version} runs on ${showRange(rangeOf(values.schemaMin, values.schemaMax))}`);
     const before = last && serving === last.version ? { version: last.version, release: releaseConfigOf(updates, last.update) } : undefined;

@@ -10,11 +10,12 @@ import { keepRollbackProblem, missingDownsFor, rangeOf, showRange } from "../../
 import { checkNotLocked, flag, history, ns, openStack, pj, RefusedError, requireStack, stackOption, UsageError } from "../common";
 import { currentRelease, historyRows, releaseConfigOf, selectRollbackTarget } from "../history";
 import { imageMigrationFiles, run, servingVersion, sha256File, stackSettings } from "../live";
+import { overrideOf, provenanceGate } from "../provenance";
 import { applyAttempt, atomicOf, cleanLiveSchema, ConfigSnapshot } from "../update";
 import { stackConfigFile } from "../workspace";
 
 interface RollbackOptions {
-    stack?: string; db?: string; atomic?: boolean; yes?: boolean; preview?: boolean;
+    stack?: string; db?: string; atomic?: boolean; yes?: boolean; preview?: boolean; overrideProvenance?: string;
 }
 
 export function registerRollback(program: Command): void {
@@ -35,6 +36,7 @@ with. What happens to the database:
         .addOption(flag("--db <keep|down|restore>", "what happens to the database: keep (the default), down or restore, as above"))
         .addOption(flag("--atomic", "put the release rolled back from back if the update fails after the switch"))
         .addOption(flag("--yes", "confirm a --db restore without asking"))
+        .addOption(flag("--override-provenance <REASON>", "go ahead although the provenance check fails (an emergency); the reason is recorded"))
         .addOption(flag("--preview", "show what would change, change nothing"))
         .addHelpText("after", "\nexample: deployctl rollback previous --stack prod --db down")
         .action((target: string | undefined, opts: RollbackOptions) => cmdRollback(target, opts));
@@ -45,6 +47,7 @@ async function cmdRollback(target: string | undefined, v: RollbackOptions): Prom
     if (target !== "previous" && checkReleaseValue("version", target)) {
         throw new UsageError(`rollback target ${JSON.stringify(target)} is invalid: must be a version like v2.1.0, or previous`);
     }
+    const override = overrideOf(v.overrideProvenance);
     const mode = v.db ?? "keep";
     if (!["keep", "down", "restore"].includes(mode)) throw new UsageError(`--db ${JSON.stringify(mode)} is invalid: must be keep, down or restore`);
     const stack = await openStack(requireStack(v));
@@ -98,7 +101,7 @@ async function cmdRollback(target: string | undefined, v: RollbackOptions): Prom
         [pj("replacesVersion")]: { value: from.version },
         [pj("dbMode")]: { value: mode },
     };
-    const remove = [pj("downImage"), pj("restoreDump"), pj("restoreDumpSha256"), pj("atomicRecoveryOf")];
+    const remove = [pj("downImage"), pj("restoreDump"), pj("restoreDumpSha256"), pj("atomicRecoveryOf"), pj("provenanceOverride")];
     if (mode === "down") {
         extra[pj("downImage")] = { value: `${from.image}@${from.imageDigest}` };
     }
@@ -139,6 +142,9 @@ async function cmdRollback(target: string | undefined, v: RollbackOptions): Prom
             extra[pj("maintenanceMessage")] = { value: `Restoring data to release ${chosen.version}; back shortly.` };
         }
     }
+
+    const overridden = await provenanceGate(`rollback to ${chosen.version}`, { version: chosen.version, gitSha: rel.gitSha, imageRef: ref }, settings, override);
+    if (overridden) extra[pj("provenanceOverride")] = { value: overridden };
 
     const snapshot = new ConfigSnapshot(stackConfigFile(stack.name));
     const next: ConfigMap = {};
