@@ -2,6 +2,7 @@
 // registry, never a pull) and the app's own git repository (a clone the test may change).
 import { expect } from "chai";
 import * as path from "path";
+import { imageLabels, REVISION_LABEL, VERSION_LABEL } from "../../cli/provenance";
 import { containerId, exec, releases, Result, ROOT, tmpDir } from "../support/infra";
 import { TestStack } from "../support/stack";
 
@@ -50,6 +51,15 @@ describe("provenance pre-flight (real engine, the test app's repository and regi
         const r = s.deploy("v1.0.0");
         expect(r.code, r.stdout + r.stderr).to.equal(0);
         expect(r.stdout).to.include(`deployctl: provenance: labels and git checks pass for v1.0.0 (${v10.gitSha.slice(0, 12)}`);
+    });
+
+    it("reads the labels from the registry (manifest, then config blob) when the engine does not have the image", async () => {
+        const noEngine = { ...process.env, DOCKER_HOST: `unix://${path.join(tmpDir("no-engine"), "docker.sock")}` };
+        const labels = await imageLabels(`${v11.image}@${v11.digest}`, noEngine);
+        expect(labels).to.include({ [REVISION_LABEL]: v11.gitSha, [VERSION_LABEL]: "v1.1.0" });
+        let failed = "";
+        await imageLabels(`${v11.image}@sha256:${"0".repeat(64)}`, noEngine).catch(e => { failed = (e as Error).message; });
+        expect(failed).to.include(`cannot read manifests/sha256:${"0".repeat(64)} of ${v11.image}@sha256:`);
     });
 
     it("refuses an image whose revision label is another commit, naming both values", () => {
