@@ -4,6 +4,7 @@
 import { checkSettingValue } from "../components/config";
 import { RefusedError, UsageError } from "./common";
 import { dockerEnvOf, run, StackSettings } from "./live";
+import { MANIFEST_ACCEPT, registryGet } from "./registry";
 
 /** The checks a stack can require. */
 export type ProvenanceCheck = "labels" | "git";
@@ -35,26 +36,11 @@ export function labelProblems(labels: Record<string, string> | undefined, r: Rel
     return problems;
 }
 
-const MANIFEST_TYPES = ["application/vnd.oci.image.manifest.v1+json", "application/vnd.docker.distribution.manifest.v2+json",
-    "application/vnd.oci.image.index.v1+json", "application/vnd.docker.distribution.manifest.list.v2+json"];
-
 /** From an image index, the manifest for linux on this machine's architecture (else the first one); undefined for a single manifest. */
 export function pickManifest(doc: { manifests?: { digest: string; platform?: { os?: string; architecture?: string } }[] }, arch = process.arch): string | undefined {
     if (!Array.isArray(doc.manifests) || doc.manifests.length === 0) return undefined;
     const want = arch === "x64" ? "amd64" : arch;
     return (doc.manifests.find(m => m.platform?.os === "linux" && m.platform?.architecture === want) ?? doc.manifests[0]).digest;
-}
-
-/** GET a registry path of an image's repository (anonymous; http for a registry on loopback, else https). */
-async function registryGet(ref: string, what: string, accept: string): Promise<unknown> {
-    const slash = ref.indexOf("/");
-    const at = ref.indexOf("@");
-    const host = ref.slice(0, slash);
-    const repo = ref.slice(slash + 1, at);
-    const scheme = /^(127\.0\.0\.1|localhost|\[::1\])(:|$)/.test(host) ? "http" : "https";
-    const r = await run("curl", ["-sSfL", "--max-time", "10", "-H", `Accept: ${accept}`, `${scheme}://${host}/v2/${repo}/${what}`], process.env);
-    if (r.code !== 0) throw new Error(`cannot read ${what} of ${ref} from its registry (${r.out.split("\n").pop()})`);
-    return JSON.parse(r.out);
 }
 
 /**
@@ -66,9 +52,9 @@ export async function imageLabels(imageRef: string, dockerEnv: NodeJS.ProcessEnv
     const local = await run("docker", ["image", "inspect", "--format", "{{json .Config.Labels}}", imageRef], dockerEnv);
     if (local.code === 0) return (JSON.parse(local.out) ?? {}) as Record<string, string>;
     const digest = imageRef.slice(imageRef.indexOf("@") + 1);
-    let manifest = await registryGet(imageRef, `manifests/${digest}`, MANIFEST_TYPES.join(",")) as { config?: { digest: string }; manifests?: [] };
+    let manifest = await registryGet(imageRef, `manifests/${digest}`, MANIFEST_ACCEPT) as { config?: { digest: string }; manifests?: [] };
     const one = pickManifest(manifest);
-    if (one) manifest = await registryGet(imageRef, `manifests/${one}`, MANIFEST_TYPES.join(",")) as { config?: { digest: string } };
+    if (one) manifest = await registryGet(imageRef, `manifests/${one}`, MANIFEST_ACCEPT) as { config?: { digest: string } };
     if (!manifest.config?.digest) throw new Error(`the manifest of ${imageRef} names no config blob`);
     const config = await registryGet(imageRef, `blobs/${manifest.config.digest}`, "application/json") as { config?: { Labels?: Record<string, string> } };
     return config.config?.Labels ?? {};

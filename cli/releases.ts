@@ -6,6 +6,7 @@ import * as fs from "fs";
 import { LiveSchema, inRange, rangeOf, showRange } from "../components/schema";
 import { releaseConfigOf, successfulReleases, UpdateLike } from "./history";
 import { dockerEnvOf, run, sha256File, StackSettings } from "./live";
+import { inRegistry } from "./registry";
 
 /** One rollback target and what a rollback to it can use now. */
 export interface ReleaseRow {
@@ -35,23 +36,6 @@ export function usableModes(row: Pick<ReleaseRow, "images" | "dump" | "schemaOk"
     modes.push("down");
     if (previous && row.dump.state === "ok") modes.push("restore");
     return modes;
-}
-
-/** Whether a registry holds a manifest, asked with HEAD over HTTP(S) (no pull, anonymous). */
-async function inRegistry(ref: string): Promise<boolean> {
-    const at = ref.indexOf("@");
-    const slash = ref.indexOf("/");
-    if (at < 0 || slash < 0) return false;
-    const host = ref.slice(0, slash);
-    const repo = ref.slice(slash + 1, at);
-    const accept = ["application/vnd.docker.distribution.manifest.v2+json", "application/vnd.docker.distribution.manifest.list.v2+json",
-        "application/vnd.oci.image.manifest.v1+json", "application/vnd.oci.image.index.v1+json"].join(",");
-    for (const scheme of host.startsWith("127.0.0.1") || host.startsWith("localhost") ? ["http"] : ["https"]) {
-        const r = await run("curl", ["-sS", "-o", "/dev/null", "-I", "--max-time", "5", "-w", "%{http_code}", "-H", `Accept: ${accept}`,
-            `${scheme}://${host}/v2/${repo}/manifests/${ref.slice(at + 1)}`], process.env);
-        if (r.code === 0 && r.out.trim() === "200") return true;
-    }
-    return false;
 }
 
 /** The state of the dump a restore rollback would restore: the current record's pre-release backup. */

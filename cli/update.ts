@@ -160,12 +160,10 @@ export async function account(a: Attempt, failure: UpdateFailed): Promise<never>
         });
         const stale = [pj("restoreDump"), pj("restoreDumpSha256"), pj("provenanceOverride"), ...(down ? [] : [pj("downImage")])];
         await a.stack.removeAllConfig(stale);
-        try {
-            const again = await up(a.stack, `rollback to ${a.before.version} from ${a.version} (atomic recovery)`);
-            if (again.failed) throw new Error(again.failed.text);
-        } catch (err) {
-            const again = await servingVersion(a.settings);
-            throw new Error(`${a.what} of ${a.version} failed: ${cause}; atomic recovery to ${a.before.version} failed too: ${causeOf(String((err as Error).message ?? err))}; ${again ?? "no release"} serves`);
+        const recovery = await up(a.stack, `rollback to ${a.before.version} from ${a.version} (atomic recovery)`);
+        if (recovery.failed) {
+            const now = await servingVersion(a.settings);
+            throw new Error(`${a.what} of ${a.version} failed: ${cause}; atomic recovery to ${a.before.version} failed too: ${causeOf(recovery.failed.text)}; ${now ?? "no release"} serves`);
         }
         const each = await servingLine(a.settings);
         throw new Error(`${a.what} of ${a.version} failed: ${cause}; atomic: ${a.before.version} was put back${down ? " with down migrations" : ""} and serves again (recorded as a rollback)${each ? `: ${each}` : ""}`);

@@ -103,18 +103,6 @@ export async function openExistingStack(stackName: string, workDir = ROOT): Prom
     return openStack(stackName, workDir);
 }
 
-/** The stack the user has selected for this project (pulumi stack select), or undefined. */
-export async function selectedStack(workDir = ROOT): Promise<string | undefined> {
-    const ws = await workspace(workDir);
-    return (await ws.stack())?.name;
-}
-
-/** Opens a stack, creating it when it does not exist. */
-export async function openOrCreateStack(stackName: string, workDir = ROOT): Promise<Stack> {
-    useToolEnv();
-    return LocalWorkspace.createOrSelectStack({ stackName, workDir });
-}
-
 /** Path of a stack's settings file (its config), e.g. Pulumi.prod.yaml. */
 export function stackConfigFile(stackName: string, workDir = ROOT): string {
     return path.join(workDir, `Pulumi.${stackName}.yaml`);
