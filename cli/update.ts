@@ -196,10 +196,15 @@ export async function cleanLiveSchema(stack: Stack, settings: StackSettings, ser
     }
     // A schema marked dirty by a migration that is still running (say, from an update whose engine was
     // killed) is waited for, as the migration tool's own `version` does, not reported as a failure.
-    for (let waited = 0; live.dirty && waited < 600 && await migrationRunning(settings); waited++) {
+    // The lock is checked before the schema is read again: a migration that finishes between the two
+    // reads clears its dirty flag before it releases the lock, so a dirty read taken after the lock
+    // was seen free is final (read the other way round, a finishing migration looked failed).
+    for (let waited = 0; live.dirty && waited < 600; waited++) {
+        const running = await migrationRunning(settings);
+        live = await readLiveSchema(settings);
+        if (!live.dirty || !running) break;
         if (waited === 0) console.log(`deployctl: a migration is still running on schema ${live.version}; waiting for it to finish`);
         await new Promise(r => setTimeout(r, 1000));
-        live = await readLiveSchema(settings);
     }
     if (live.dirty) throw new RefusedError(dirtyProblem(live, stack.name, serving));
     return live;
