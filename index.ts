@@ -7,11 +7,12 @@ import { AppService } from "./components/appService";
 import { ConfigError, parseDeployConfig, PROJECT, releaseIdentity, serviceIdentity } from "./components/config";
 import { DatabaseBackup } from "./components/databaseBackup";
 import { DatabaseRestore } from "./components/databaseRestore";
+import { batchesOf } from "./components/hosts";
 import { Maintenance } from "./components/maintenance";
 import { Migrations, databaseUrl } from "./components/migrations";
 import { OffsiteCopy } from "./components/offsiteCopy";
 import { Proxy } from "./components/proxy";
-import { ReleaseRecord, ServiceRecord } from "./components/record";
+import { HostRecord, ReleaseRecord, ServiceRecord } from "./components/record";
 import { ReleaseImage } from "./components/releaseImage";
 import { showRange } from "./components/schema";
 import { SmokeTest } from "./components/smokeTest";
@@ -24,6 +25,7 @@ const { release, settings: s } = (() => {
             project.getObject<unknown>("appEnv"),
             project.getObject<unknown>("criticalEndpoints"),
             project.getObject<unknown>("services"),
+            project.getObject<unknown>("hosts"),
         );
     } catch (err) {
         // A clean error: one line per bad key, no stack trace, before any resource changes.
@@ -38,28 +40,35 @@ if (password === undefined) {
 const db = { host: s.dbHost, port: s.dbPort, database: s.dbName, user: s.dbUser, password };
 const identity = releaseIdentity(release);
 const primary = s.services.find(x => x.migrations)!;
-// A single-service stack keeps its resource names (image, app, smoke); a bundle's carry the service's name.
-const named = (base: string, service: string) => s.bundle ? `${base}-${service}` : base;
-const url = (port: pulumi.Input<number>) => pulumi.interpolate`http://${s.appHost.includes(":") ? `[${s.appHost}]` : s.appHost}:${port}`;
-
-// The stack's Docker host, and every image of the release on it before anything changes.
-const dockerHost = new docker.Provider("docker-host", s.dockerHost ? { host: s.dockerHost } : {});
-const images = s.services.map(svc => new ReleaseImage(named("image", svc.name), { imageRef: svc.imageRef, provider: dockerHost }));
-
-// With a proxy, the services switch behind it with no dropped request.
+// A single-service, single-host stack keeps its resource names (image, app, smoke); a bundle's
+// carry the service's name, and a stack that lists hosts the host's.
+const named = (base: string, service: string, host: string) =>
+    [base, ...(s.bundle ? [service] : []), ...(s.hostsListed ? [host] : [])].join("-");
+const perHost = (base: string, host: string) => s.hostsListed ? `${base}-${host}` : base;
+const url = (address: string, port: pulumi.Input<number>) => pulumi.interpolate`http://${address.includes(":") ? `[${address}]` : address}:${port}`;
 const proxied = s.proxyPort > 0;
 const admin = `127.0.0.1:${s.proxyAdminPort}`;
-const proxy = proxied
-    ? new Proxy("proxy", {
-        adminPort: s.proxyAdminPort, name: `${s.appName}-proxy`, image: s.proxyImage, drainSeconds: s.drainSeconds, provider: dockerHost,
-        services: s.services.map(svc => ({ slot: svc.container, publicPort: svc.publicPort, healthPath: svc.healthPath })),
-    })
-    : undefined;
+const proxyName = `${s.appName}-proxy`;
 
-// Maintenance goes on before the backup (no write is accepted after it, so the backup holds
-// every accepted write) and off after the last smoke test.
-const maintenanceArgs = proxy ? { on: s.maintenance, message: s.maintenanceMessage, admin, proxyContainerId: proxy.containerId } : undefined;
-const maintenanceOn = maintenanceArgs && s.maintenance ? new Maintenance("maintenance", maintenanceArgs, { dependsOn: [proxy!] }) : undefined;
+// On every host, before anything changes: every image of the release, pulled by digest (a host that
+// cannot pull fails the update here), and, with a proxy, its own proxy, through which its services
+// switch with no dropped request. Maintenance goes on before the backup (no write is accepted after
+// it, so the backup holds every accepted write) and off after the last smoke test.
+const hostParts = s.hosts.map(h => {
+    const provider = new docker.Provider(s.hostsListed ? `docker-${h.name}` : "docker-host", h.endpoint ? { host: h.endpoint } : {});
+    const images = s.services.map(svc => new ReleaseImage(named("image", svc.name, h.name), { imageRef: svc.imageRef, provider }));
+    const proxy = proxied
+        ? new Proxy(perHost("proxy", h.name), {
+            adminPort: s.proxyAdminPort, name: proxyName, image: s.proxyImage, drainSeconds: s.drainSeconds, provider,
+            services: s.services.map(svc => ({ slot: svc.container, publicPort: svc.publicPort, healthPath: svc.healthPath })),
+        })
+        : undefined;
+    // On a listed host the admin API is reached from inside the proxy's container (docker exec).
+    const via = s.hostsListed ? { container: proxyName, dockerHost: h.endpoint } : undefined;
+    const maintenanceArgs = proxy ? { on: s.maintenance, message: s.maintenanceMessage, admin, proxyContainerId: proxy.containerId, via } : undefined;
+    const maintenanceOn = maintenanceArgs && s.maintenance ? new Maintenance(perHost("maintenance", h.name), maintenanceArgs, { dependsOn: [proxy!] }) : undefined;
+    return { h, images, proxy, via, maintenanceArgs, maintenanceOn };
+});
 
 // Before a restore, the backup is the safety dump of the data about to be discarded,
 // named after the release whose data it holds, never pre_release_*.
@@ -73,68 +82,86 @@ const backup = new DatabaseBackup("backup", {
     kind: restoring ? "safety_before_restore" : "pre_release",
     version: restoring ? s.replacesVersion : release.version,
     ...(appOnly ? { skipAtSchema: release.schemaVersion, schemaTable: s.schemaTable } : {}),
-}, { dependsOn: [...images, ...(maintenanceOn ? [maintenanceOn] : [])] });
+}, { dependsOn: hostParts.flatMap(x => [...x.images, ...(x.maintenanceOn ? [x.maintenanceOn] : [])]) });
 const databaseUrlSecret = password.apply(p => databaseUrl(db, p));
 
 const restore = s.dbMode === "restore"
     ? new DatabaseRestore("restore", { db, dump: s.restoreDump, sha256: s.restoreDumpSha256 }, { dependsOn: [backup] })
     : undefined;
 
-// Migrations run once per release, from the image of the service that owns them.
+// Migrations run once per release, from the image of the service that owns them, on the first host.
 const migrations = new Migrations("migrations", {
     imageRef: primary.imageRef, migrateCommand: s.migrateCommand, targetVersion: release.schemaVersion,
     range: release.schemaRange, migrationsDir: s.migrationsDir, requireDown: s.requireDownMigrations,
     stack: pulumi.getStack(),
-    dbMode: s.dbMode, downImage: s.downImage, dockerHost: s.dockerHost,
+    dbMode: s.dbMode, downImage: s.downImage, dockerHost: s.hosts[0].endpoint,
     databaseUrl: databaseUrlSecret,
     triggers: [...identity, s.dbMode, s.downImage],
     ...(appOnly ? { backupTaken: backup.taken } : {}),
 }, { dependsOn: restore ? [backup, restore] : [backup] });
 
-// The services switch in their declared order; each one only after the one before it passed its smoke test.
-let previous: pulumi.Resource[] = proxy ? [migrations, proxy] : [migrations];
-const running = s.services.map(svc => {
-    const ident = serviceIdentity(release, svc);
-    const app = new AppService(named("app", svc.name), {
-        imageRef: svc.imageRef, name: svc.container, port: svc.port, appHost: s.appHost,
-        healthPath: svc.healthPath, healthTimeoutSeconds: s.smokeRetries * s.smokeTimeoutSeconds,
-        labels: { version: release.version, gitSha: release.gitSha, digest: svc.imageRef.slice(svc.imageRef.indexOf("@") + 1) },
-        env: svc.migrations && s.appDatabaseEnv ? { ...svc.env, [s.appDatabaseEnv]: pulumi.secret(databaseUrlSecret) } : svc.env,
-        dockerHost: s.dockerHost,
-        // A new proxy starts with no upstream: the switch runs again to set it.
-        triggers: proxy ? pulumi.all([proxy.containerId]).apply(([id]) => [...ident, id]) : ident,
-        proxy: proxy ? { slotPorts: [svc.port, svc.port + 1], admin, drainSeconds: s.drainSeconds } : undefined,
-    }, { dependsOn: previous });
-    const smoke = new SmokeTest(named("smoke", svc.name), {
-        // The public address: the proxy's port for the service, or the service's own.
-        baseUrl: url(proxied ? svc.publicPort : svc.port), healthPath: svc.healthPath,
-        // Critical endpoints are asked of the new container itself (in maintenance the proxy answers
-        // 503 to all but the health path); health and version go through the public address.
-        criticalUrl: url(app.port),
-        expectVersion: release.version, critical: svc.critical, range: release.schemaRange,
-        db, schemaTable: s.schemaTable, container: app.containerName, dockerHost: s.dockerHost,
-        retries: s.smokeRetries, timeoutSeconds: s.smokeTimeoutSeconds,
-        triggers: pulumi.all([app.containerId]).apply(([id]) => [...ident, id]),
-    }, { dependsOn: [app] });
-    previous = [smoke];
-    return { svc, app, smoke };
+// The hosts switch in batches, each batch only after every host of the one before passed its smoke
+// tests; on each host the services switch in their declared order, each one only after the one
+// before it passed its smoke test.
+let batchGate: pulumi.Resource[] = [migrations];
+const switched = batchesOf(hostParts, s.batchSize).flatMap(batch => {
+    const done = batch.map(({ h, proxy, via }) => {
+        let previous: pulumi.Resource[] = proxy ? [...batchGate, proxy] : batchGate;
+        const running = s.services.map(svc => {
+            const ident = serviceIdentity(release, svc);
+            const app = new AppService(named("app", svc.name, h.name), {
+                imageRef: svc.imageRef, name: svc.container, port: svc.port, appHost: h.address,
+                healthPath: svc.healthPath, healthTimeoutSeconds: s.smokeRetries * s.smokeTimeoutSeconds,
+                labels: { version: release.version, gitSha: release.gitSha, digest: svc.imageRef.slice(svc.imageRef.indexOf("@") + 1) },
+                env: svc.migrations && s.appDatabaseEnv ? { ...svc.env, [s.appDatabaseEnv]: pulumi.secret(databaseUrlSecret) } : svc.env,
+                dockerHost: h.endpoint,
+                // A new proxy starts with no upstream: the switch runs again to set it.
+                triggers: proxy ? pulumi.all([proxy.containerId]).apply(([id]) => [...ident, id]) : ident,
+                proxy: proxy ? { slotPorts: [svc.port, svc.port + 1], admin, drainSeconds: s.drainSeconds, container: via?.container } : undefined,
+            }, { dependsOn: previous });
+            const smoke = new SmokeTest(named("smoke", svc.name, h.name), {
+                // The public address: the proxy's port for the service, or the service's own.
+                baseUrl: url(h.address, proxied ? svc.publicPort : svc.port), healthPath: svc.healthPath,
+                // Critical endpoints are asked of the new container itself (in maintenance the proxy answers
+                // 503 to all but the health path); health and version go through the public address.
+                criticalUrl: url(h.address, app.port),
+                expectVersion: release.version, critical: svc.critical, range: release.schemaRange,
+                db, schemaTable: s.schemaTable, container: app.containerName, dockerHost: h.endpoint,
+                retries: s.smokeRetries, timeoutSeconds: s.smokeTimeoutSeconds,
+                triggers: pulumi.all([app.containerId]).apply(([id]) => [...ident, id]),
+            }, { dependsOn: [app] });
+            previous = [smoke];
+            return { svc, app, smoke };
+        });
+        return { h, running, last: previous };
+    });
+    batchGate = done.flatMap(d => d.last);
+    return done;
 });
-const first = running.find(r => r.svc.migrations)!;
+const first = switched[0].running.find(r => r.svc.migrations)!;
 
-if (maintenanceArgs && !s.maintenance) new Maintenance("maintenance", maintenanceArgs, { dependsOn: previous });
+for (const x of hostParts) {
+    if (x.maintenanceArgs && !s.maintenance) new Maintenance(perHost("maintenance", x.h.name), x.maintenanceArgs, { dependsOn: batchGate });
+}
 
 const offsite = s.offsiteEnabled
     ? new OffsiteCopy("offsite", { dumpPath: backup.path, sha256: backup.sha256 }, { dependsOn: [backup] })
     : undefined;
 
-const serviceRecords: pulumi.Output<Record<string, ServiceRecord>> = pulumi.all(running.map(r => pulumi.all([r.app.containerName, r.app.startedAt])))
-    .apply(rows => Object.fromEntries(running.map((r, i) => [r.svc.name, {
-        version: release.version, imageRef: r.svc.imageRef, container: rows[i][0], startedAt: rows[i][1],
-        ...(proxied ? { publicPort: r.svc.publicPort } : { port: r.svc.port }),
-    }])));
+type Running = (typeof switched)[number]["running"];
+const recordsOf = (running: Running): pulumi.Output<Record<string, ServiceRecord>> =>
+    pulumi.all(running.map(r => pulumi.all([r.app.containerName, r.app.startedAt])))
+        .apply(rows => Object.fromEntries(running.map((r, i) => [r.svc.name, {
+            version: release.version, imageRef: r.svc.imageRef, container: rows[i][0], startedAt: rows[i][1],
+            ...(proxied ? { publicPort: r.svc.publicPort } : { port: r.svc.port }),
+        }])));
+const serviceRecords = recordsOf(switched[0].running);
+// Per host, in switch order: its endpoint, address and what each service runs.
+const hostRecords: pulumi.Output<Record<string, HostRecord>> = pulumi.all(switched.map(d => recordsOf(d.running)))
+    .apply(rows => Object.fromEntries(switched.map((d, i) => [d.h.name, { endpoint: d.h.endpoint || "local", address: d.h.address, services: rows[i] }])));
 
-const record: pulumi.Output<ReleaseRecord> = pulumi.all([backup.path, backup.sha256, backup.bytes, backup.taken, first.app.startedAt, first.smoke.liveSchema, first.smoke.dirty, serviceRecords])
-    .apply(([path, sha256, bytes, taken, startedAt, liveSchema, dirty, services]) => ({
+const record: pulumi.Output<ReleaseRecord> = pulumi.all([backup.path, backup.sha256, backup.bytes, backup.taken, first.app.startedAt, first.smoke.liveSchema, first.smoke.dirty, pulumi.all([serviceRecords, hostRecords])])
+    .apply(([path, sha256, bytes, taken, startedAt, liveSchema, dirty, [services, byHost]]) => ({
         version: release.version,
         gitSha: release.gitSha,
         gitTag: release.version,
@@ -148,6 +175,7 @@ const record: pulumi.Output<ReleaseRecord> = pulumi.all([backup.path, backup.sha
         backup: { path, sha256, bytes, kind: taken },
         ...(restoring ? { restoredDump: { path: s.restoreDump, sha256: s.restoreDumpSha256 } } : {}),
         ...(s.bundle ? { services } : {}),
+        ...(s.hostsListed ? { hosts: byHost, batchSize: s.batchSize } : {}),
         deployedAt: startedAt,
         kind: s.kind,
         replacesVersion: s.replacesVersion,
@@ -164,6 +192,7 @@ export const schema = pulumi.all([first.smoke.liveSchema, first.smoke.dirty]).ap
     target: release.schemaVersion, range: showRange(release.schemaRange), live, dirty,
 }));
 export const services = serviceRecords;
+export const hosts = s.hostsListed ? hostRecords : undefined;
 export const maintenance = proxied ? { on: s.maintenance, message: s.maintenance ? s.maintenanceMessage : "" } : "no proxy";
 export const kind = s.kind;
 export const replacesVersion = s.replacesVersion;

@@ -61,10 +61,35 @@ export function pgEnvOf(s: StackSettings): NodeJS.ProcessEnv {
     };
 }
 
-/** The environment of a docker CLI call on the stack's engine. */
-export function dockerEnvOf(s: StackSettings): NodeJS.ProcessEnv {
-    const host = s.get("dockerHost");
-    return { ...process.env, ...(host ? { DOCKER_HOST: host } : {}) };
+/** A host of the stack: api-server:hosts, or the one host of dockerHost and appHost. */
+export interface LiveHost {
+    name: string;
+    /** Its Docker endpoint; "" is the default (DOCKER_HOST, else the local socket). */
+    endpoint: string;
+    address: string;
+    /** Whether api-server:hosts lists it (its proxy is then reached through docker exec). */
+    listed: boolean;
+}
+
+/** The stack's hosts in switch order (the program validates the list; an unreadable one reads as the single host). */
+export function stackHosts(s: StackSettings): LiveHost[] {
+    const raw = s.get("hosts");
+    if (raw !== "") {
+        try {
+            const list = JSON.parse(raw) as { name?: unknown; endpoint?: unknown; address?: unknown }[];
+            if (Array.isArray(list) && list.length > 0) {
+                return list.map(h => ({ name: String(h?.name ?? ""), endpoint: String(h?.endpoint ?? ""), address: String(h?.address ?? ""), listed: true }));
+            }
+        } catch {
+            // The program refuses it with the key named; here the stack reads as one host.
+        }
+    }
+    return [{ name: "local", endpoint: s.get("dockerHost"), address: s.get("appHost"), listed: false }];
+}
+
+/** The environment of a docker CLI call on a host's engine (the first host's by default). */
+export function dockerEnvOf(s: StackSettings, host: LiveHost = stackHosts(s)[0]): NodeJS.ProcessEnv {
+    return { ...process.env, ...(host.endpoint ? { DOCKER_HOST: host.endpoint } : {}) };
 }
 
 /**
@@ -106,25 +131,30 @@ export function serviceContainers(s: StackSettings): { name: string; container: 
 }
 
 /**
- * The release the bundle's first service runs now (its container's version
- * label), or undefined when none runs. The first service is the first to
- * switch: once it runs a release, that release has switched.
+ * The release the bundle's first service runs now on the first host (its
+ * container's version label), or undefined when none runs. They are the first
+ * to switch: once they run a release, that release has switched.
  */
 export async function servingVersion(s: StackSettings): Promise<string | undefined> {
-    return containerVersion(s, serviceContainers(s)[0].container);
+    return containerVersion(s, serviceContainers(s)[0].container, stackHosts(s)[0]);
 }
 
-/** Each service and the release it runs now ("none" when no container runs). */
-export async function servingByService(s: StackSettings): Promise<{ name: string; version: string }[]> {
-    const out: { name: string; version: string }[] = [];
-    for (const svc of serviceContainers(s)) out.push({ name: svc.name, version: await containerVersion(s, svc.container) ?? "none" });
-    return out;
+/** Each service and the release it runs now on a host ("none" when no container runs). */
+export async function servingByService(s: StackSettings, host: LiveHost = stackHosts(s)[0]): Promise<{ name: string; version: string }[]> {
+    return Promise.all(serviceContainers(s).map(async svc => ({ name: svc.name, version: await containerVersion(s, svc.container, host) ?? "none" })));
 }
 
-/** "api runs v1.1.0, web runs v1.0.0": what each service of a bundle runs; "" for a single service. */
+/**
+ * What runs where: "api runs v1.1.0, web runs v1.0.0" for a bundle on one
+ * host; "host a: api runs v1.1.0; host b: api runs v1.0.0" for listed hosts;
+ * "" for a single service on one host.
+ */
 export async function servingLine(s: StackSettings): Promise<string> {
-    const rows = await servingByService(s);
-    return rows.length < 2 ? "" : rows.map(r => `${r.name} runs ${r.version}`).join(", ");
+    const hosts = stackHosts(s);
+    const rows = await Promise.all(hosts.map(h => servingByService(s, h).catch(() => undefined)));
+    const each = (r: { name: string; version: string }[] | undefined) => r ? r.map(x => `${x.name} runs ${x.version}`).join(", ") : "unknown (its engine does not answer)";
+    if (hosts.length > 1 || hosts[0].listed) return hosts.map((h, i) => `host ${h.name}: ${each(rows[i])}`).join("; ");
+    return rows[0] && rows[0].length >= 2 ? each(rows[0]) : "";
 }
 
 /** A service's running container, as its labels describe it. */
@@ -141,8 +171,8 @@ export interface RunningContainer {
  * proxy, the one on the active slot), else the container of that name;
  * undefined when none runs.
  */
-export async function runningContainer(s: StackSettings, service: string): Promise<RunningContainer | undefined> {
-    const env = dockerEnvOf(s);
+export async function runningContainer(s: StackSettings, service: string, host?: LiveHost): Promise<RunningContainer | undefined> {
+    const env = dockerEnvOf(s, host);
     const fmt = '{{.State.Running}} {{.Name}} {{index .Config.Labels "org.opencontainers.image.version"}} {{index .Config.Labels "release.digest"}} {{index .Config.Labels "release.slot"}}';
     const labelled = await run("docker", ["ps", "-q", "--filter", `label=release.service=${service}`], env);
     const ids = labelled.code === 0 ? labelled.out.split("\n").filter(Boolean) : [];
@@ -156,8 +186,8 @@ export async function runningContainer(s: StackSettings, service: string): Promi
 }
 
 /** The release a service's container runs now (its version label), or undefined when none runs. */
-async function containerVersion(s: StackSettings, name: string): Promise<string | undefined> {
-    const c = await runningContainer(s, name);
+async function containerVersion(s: StackSettings, name: string, host?: LiveHost): Promise<string | undefined> {
+    const c = await runningContainer(s, name, host);
     return c?.version || undefined;
 }
 

@@ -11,7 +11,7 @@ export function switchScript(): string {
 
 /** The switch behind the reverse proxy: components/scripts/switch-proxy.sh. */
 export function switchProxyScript(): string {
-    return scriptFile("switch-proxy.sh", "container-lib.sh");
+    return scriptFile("switch-proxy.sh", "container-lib.sh", "proxy-lib.sh");
 }
 
 /** The container removal on delete: components/scripts/remove.sh. */
@@ -45,6 +45,8 @@ export interface AppServiceArgs {
         readonly slotPorts: readonly [number, number];
         readonly admin: string;
         readonly drainSeconds: number;
+        /** The proxy's container, when its admin API is reached through docker exec (a listed host). */
+        readonly container?: string;
     };
 }
 
@@ -80,6 +82,7 @@ export class AppService extends pulumi.ComponentResource {
                 SLOT_PORTS: args.proxy.slotPorts.join(" "),
                 PROXY_ADMIN: args.proxy.admin,
                 DRAIN_SECONDS: String(args.proxy.drainSeconds),
+                ...(args.proxy.container ? { PROXY_CONTAINER: args.proxy.container } : {}),
             } : {}),
         };
         const cmd = new command.local.Command(`${name}-container`, {

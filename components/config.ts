@@ -2,11 +2,13 @@
 // front, so that bad input fails `pulumi preview` before anything changes.
 import * as semver from "semver";
 import { SchemaRange, rangeOf } from "./schema";
+import { batchSizeProblem, HostSpec, parseHosts } from "./hosts";
 import { CriticalEndpoint, parseCritical, parseEnv, parseImages, parseServices, ServiceSpec } from "./services";
 
 import { DIGEST_RE, ENV_NAME_RE, HTTP_PATH_RE, isImageRef, REPO_RE, show } from "./rules";
 
 export { CriticalEndpoint, ServiceSpec } from "./services";
+export { HostSpec } from "./hosts";
 export { show } from "./rules";
 
 /** Where raw config strings come from: `pulumi.Config` in a program, a plain map in tests. */
@@ -80,6 +82,12 @@ export interface DeploySettings {
     readonly services: readonly ServiceSpec[];
     /** Whether api-server:services lists them (a bundle), rather than the single-service settings. */
     readonly bundle: boolean;
+    /** The hosts the release runs on, in the order they switch; one (dockerHost, appHost) when none are listed. */
+    readonly hosts: readonly HostSpec[];
+    /** Whether api-server:hosts lists them, rather than dockerHost and appHost. */
+    readonly hostsListed: boolean;
+    /** Hosts per batch: a number, or a percentage like 50%. */
+    readonly batchSize: string;
 }
 
 export interface DeployConfig {
@@ -144,6 +152,7 @@ export const DEFAULTS: Readonly<Record<string, string>> = {
     gitRepo: "",
     trunkRef: "origin/main",
     provenanceOverride: "",
+    batchSize: "1",
 };
 
 const SHA_RE = /^[0-9a-f]{40}$/;
@@ -271,6 +280,7 @@ const SETTING_RULES: Record<string, Rule> = {
         ? undefined : `${key} ${show(v)} is invalid: must be a git ref like origin/main`,
     provenanceOverride: (key, v) => v.length <= 500 && ![...v].some(c => c.charCodeAt(0) < 32 || c.charCodeAt(0) === 127)
         ? undefined : `${key} ${show(v)} is invalid: must be up to 500 characters on one line`,
+    batchSize: batchSizeProblem,
 };
 
 const RELEASE_RULES: Record<string, Rule> = {
@@ -300,7 +310,7 @@ export function checkReleaseValue(key: string, value: string): string | undefine
  * every bad key, its value and the rule it breaks.
  * `appEnv` is the parsed `api-server:appEnv` object (or undefined).
  */
-export function parseDeployConfig(src: ConfigSource, appEnv?: unknown, criticalEndpoints?: unknown, services?: unknown): DeployConfig {
+export function parseDeployConfig(src: ConfigSource, appEnv?: unknown, criticalEndpoints?: unknown, services?: unknown, hostList?: unknown): DeployConfig {
     const problems: string[] = [];
     const rel: Record<string, string> = {};
     for (const key of RELEASE_KEYS) {
@@ -360,6 +370,11 @@ export function parseDeployConfig(src: ConfigSource, appEnv?: unknown, criticalE
     if (s.maintenance === "on" && Number(s.proxyPort) === 0) {
         problems.push(`${PROJECT}:maintenance "on" needs the proxy: the maintenance page is the proxy's; set proxyPort and proxyImage first`);
     }
+    const hosts = parseHosts(hostList, { name: "local", endpoint: s.dockerHost, address: s.appHost }, problems);
+    const hostsListed = hostList !== undefined && hostList !== null;
+    if (hostsListed && s.dockerHost !== "") {
+        problems.push(`${PROJECT}:dockerHost ${show(s.dockerHost)} must be empty when ${PROJECT}:hosts lists the hosts: each host has its own endpoint`);
+    }
     if (problems.length > 0) throw new ConfigError(problems);
 
     return {
@@ -412,6 +427,9 @@ export function parseDeployConfig(src: ConfigSource, appEnv?: unknown, criticalE
             provenanceOverride: s.provenanceOverride,
             services: bundle,
             bundle: services !== undefined && services !== null,
+            hosts,
+            hostsListed,
+            batchSize: s.batchSize,
         },
     };
 }

@@ -4,11 +4,11 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { childOpts } from "./options";
-import { BASH, lastJsonLine, scriptFile } from "./shell";
+import { BASH, lastJsonLine, scriptFile, withDockerHost } from "./shell";
 
 /** The toggle: components/scripts/maintenance.sh. */
 export function maintenanceScript(): string {
-    return scriptFile("maintenance.sh");
+    return scriptFile("maintenance.sh", "proxy-lib.sh");
 }
 
 export interface MaintenanceArgs {
@@ -18,6 +18,8 @@ export interface MaintenanceArgs {
     readonly admin: string;
     /** The proxy container's id: a new proxy is set again. */
     readonly proxyContainerId: pulumi.Input<string>;
+    /** On a listed host: the proxy's container and the host's Docker endpoint, for docker exec. */
+    readonly via?: { readonly container: string; readonly dockerHost: string };
 }
 
 /** Sets the proxy's maintenance switch to the stack's config. */
@@ -31,7 +33,10 @@ export class Maintenance extends pulumi.ComponentResource {
         const cmd = new command.local.Command(`${name}-switch`, {
             interpreter: BASH,
             create: maintenanceScript(),
-            environment: { PROXY_ADMIN: args.admin, MAINTENANCE: state, MESSAGE: args.message },
+            environment: withDockerHost({
+                PROXY_ADMIN: args.admin, MAINTENANCE: state, MESSAGE: args.message,
+                ...(args.via ? { PROXY_CONTAINER: args.via.container } : {}),
+            }, args.via?.dockerHost ?? ""),
             triggers: pulumi.all([args.proxyContainerId]).apply(([id]) => [state, args.message, id]),
         }, childOpts(this, opts));
         this.at = cmd.stdout.apply(out => lastJsonLine<{ at: string }>(out).at);

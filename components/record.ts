@@ -10,6 +10,13 @@ export interface ServiceRecord {
     port?: number;
 }
 
+/** A host of a stack that lists hosts: where it is, and what each service runs on it. */
+export interface HostRecord {
+    endpoint: string;
+    address: string;
+    services: Record<string, ServiceRecord>;
+}
+
 /** The stack outputs every deploy and rollback writes. */
 export interface ReleaseRecord {
     version: string;
@@ -32,6 +39,9 @@ export interface ReleaseRecord {
     restoredDump?: { path: string; sha256: string };
     /** A bundle's services, in the order they switched. */
     services?: Record<string, ServiceRecord>;
+    /** Per host, in switch order (a stack that lists hosts). */
+    hosts?: Record<string, HostRecord>;
+    batchSize?: string;
     deployedAt: string;
     kind: "deploy" | "rollback";
     replacesVersion: string;

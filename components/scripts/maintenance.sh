@@ -5,15 +5,14 @@
 # connection is closed. While on, every public request but the health path
 # gets 503, the message and Retry-After.
 #
-# Environment: PROXY_ADMIN (host:port of the admin API), MAINTENANCE (on or
-# off), MESSAGE.
+# Environment: as proxy-lib.sh (whose functions it uses), plus MAINTENANCE
+# (on or off) and MESSAGE.
 # The last line of stdout is the JSON result.
 
-admin="http://$PROXY_ADMIN"
-for _ in $(seq 1 50); do curl -fsS --max-time 1 "$admin/slot/maintenance" >/dev/null 2>&1 && break; sleep 0.2; done
+admin_ready || true
 if [ "$MAINTENANCE" = on ]; then on=true; else on=false; fi
 body=$(MESSAGE="$MESSAGE" ON="$on" node -e 'process.stdout.write(JSON.stringify({ on: process.env.ON === "true", message: process.env.MESSAGE }))')
-got=$(curl -fsS --max-time 10 -X PUT -H 'Content-Type: application/json' --data-binary "$body" "$admin/slot/maintenance" 2>&1) \
+got=$(admin PUT /slot/maintenance "$body" 2>&1) \
   || { echo "maintenance failed: the proxy's admin API at $PROXY_ADMIN did not take maintenance $MAINTENANCE: $got" >&2; exit 1; }
 echo "maintenance: $MAINTENANCE"
 printf '{"maintenance":"%s","at":"%s"}\n' "$MAINTENANCE" "$(date -u +%Y-%m-%dT%H:%M:%SZ)"

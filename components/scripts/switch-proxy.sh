@@ -13,21 +13,19 @@
 # A new container that never turns healthy is removed, and the proxy keeps
 # sending traffic to the old one, which was never touched.
 #
-# Environment: as container-lib.sh (whose functions it uses), plus SLOT_PORTS ("A B", the two ports the
-# service's containers alternate on), PROXY_ADMIN (host:port of the admin
-# API) and DRAIN_SECONDS.
+# Environment: as container-lib.sh and proxy-lib.sh (whose functions it
+# uses), plus SLOT_PORTS ("A B", the two ports the service's containers
+# alternate on) and DRAIN_SECONDS.
 # The last line of stdout is the JSON result.
 
-admin="http://$PROXY_ADMIN"
-for _ in $(seq 1 50); do curl -fsS --max-time 1 "$admin/config/" >/dev/null 2>&1 && break; sleep 0.2; done
-curl -fsS --max-time 2 "$admin/config/" >/dev/null 2>&1 \
+admin_ready \
   || { echo "container failed: the proxy's admin API at $PROXY_ADMIN does not answer; nothing was switched" >&2; exit 1; }
 
 read -r slot_a slot_b <<<"$SLOT_PORTS"
 running() { [ "$(docker container inspect -f '{{.State.Running}}' "$1" 2>/dev/null || true)" = true ]; }
 # What serves now: the proxy's upstream; else a slot container (the proxy was
 # just replaced); else a container from before the proxy, on appPort.
-upstream() { curl -fsS --max-time 2 "$admin/slot/upstream/$NAME" 2>/dev/null | sed -n 's/.*"dial":"\([^"]*\)".*/\1/p'; }
+upstream() { admin GET "/slot/upstream/$NAME" 2>/dev/null | sed -n 's/.*"dial":"\([^"]*\)".*/\1/p'; }
 current=$(upstream || true)
 old=""
 old_port=""
@@ -55,7 +53,7 @@ if [ -z "$id" ] || ! healthy "$port"; then
   exit 1
 fi
 
-if ! curl -fsS --max-time 10 -X PUT -H 'Content-Type: application/json' --data-binary "{\"dial\":\"$APP_HOST:$port\"}" "$admin/slot/upstream/$NAME" >/dev/null \
+if ! admin PUT "/slot/upstream/$NAME" "{\"dial\":\"$APP_HOST:$port\"}" >/dev/null \
   || [ "$(upstream)" != "$APP_HOST:$port" ]; then
   docker rm -f "$new" >/dev/null 2>&1 || true
   echo "container failed: the proxy did not take the new upstream $APP_HOST:$port; $serving" >&2

@@ -131,10 +131,10 @@ export async function freePort(): Promise<number> {
     throw new Error("no free port pair found in 20000-32000 on 127.0.0.1");
 }
 
-/** GET http://127.0.0.1:port/health on a fresh connection; undefined when nothing answers. */
-export function health(port: number): Promise<{ status: number; body: { status?: string; version?: string } } | undefined> {
+/** GET http://host:port/health on a fresh connection (loopback, or a test host); undefined when nothing answers. */
+export function health(port: number, host = "127.0.0.1"): Promise<{ status: number; body: { status?: string; version?: string } } | undefined> {
     return new Promise(resolve => {
-        const req = http.get({ host: "127.0.0.1", port, path: "/health", agent: false, timeout: 3000 }, res => {
+        const req = http.get({ host, port, path: "/health", agent: false, timeout: 3000 }, res => {
             let data = "";
             res.on("data", d => { data += d; });
             res.on("end", () => {

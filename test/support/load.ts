@@ -1,20 +1,22 @@
-// A bounded steady load for switch tests: loopback only, bounded in count and time.
+// A bounded steady load for switch tests: loopback, or a test host's namespace (scripts/test-hosts.sh),
+// bounded in count and time.
 import * as http from "http";
 
 export interface Answer { at: number; status: number | "failed"; version?: string; error?: string }
 
 /**
  * Steady load: `conns` closed loops of GET / on keep-alive connections, each pausing `pauseMs`
- * between requests, until stopped; bounded at `max` requests and `seconds`.
+ * between requests, until stopped; bounded at `max` requests and `seconds`. `host` is 127.0.0.1 or
+ * the address of a test host this machine's own namespaces hold.
  */
-export function steadyLoad(port: number, conns = 4, max = 200000, seconds = 300, pauseMs = 5) {
+export function steadyLoad(port: number, conns = 4, max = 200000, seconds = 300, pauseMs = 5, host = "127.0.0.1") {
     const agent = new http.Agent({ keepAlive: true, maxSockets: conns });
     const answers: Answer[] = [];
     let stopped = false;
     const deadline = Date.now() + seconds * 1000;
     const one = () => new Promise<void>(resolve => {
         const at = Date.now();
-        const req = http.get({ host: "127.0.0.1", port, path: "/", agent, timeout: 5000 }, res => {
+        const req = http.get({ host, port, path: "/", agent, timeout: 5000 }, res => {
             let body = "";
             res.on("data", c => { body += c; });
             res.on("end", () => {
