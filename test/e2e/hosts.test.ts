@@ -70,9 +70,7 @@ describe("several hosts: rolling over a local engine and an ssh engine (real eng
     });
     after(() => {
         s?.cleanup();
-        if (h2) {
-            for (const id of docker2(["ps", "-aq", "--filter", `name=^/${s?.container}-`]).stdout.split("\n").filter(Boolean)) docker2(["rm", "-f", id]);
-        }
+        exec("bash", [HOSTS, "down"]);
     });
 
     it("deploys the bundle to both hosts: one backup, one migration run, host b only after host a's smoke tests", async () => {
@@ -131,6 +129,7 @@ describe("several hosts: rolling over a local engine and an ssh engine (real eng
             const r = s.deploy("v1.1.0", ["--service", web("v1.1.0")]);
             expect(r.code, r.stdout + r.stderr).to.not.equal(0);
             const last = r.stderr.trim().split("\n").pop() ?? "";
+            console.log(`      last line: ${last}`);
             expect(last).to.include("host a: api runs v1.1.0, web runs v1.1.0");
             expect(last).to.include("host b: api runs v1.0.0, web runs v1.0.0");
             expect(last).to.match(/deployctl rollback v1\.0\.0/);
@@ -150,6 +149,31 @@ describe("several hosts: rolling over a local engine and an ssh engine (real eng
         expect(runs({ DOCKER_HOST: h2.endpoint })).to.deep.equal(["api=v1.0.0", "web=v1.0.0"]);
     });
 
+    it("bad hosts input fails pulumi preview with one line naming the key, and nothing changes", () => {
+        const config = fs.readFileSync(s.configFile, "utf8");
+        const ids = exec("docker", ["ps", "-q", "--filter", `name=^/${s.container}-`]).stdout;
+        for (const [p, v, line] of [
+            ["hosts[1].name", "a", 'api-server:hosts[1].name "a" is a duplicate: host names must be unique'],
+            ["hosts[1].endpoint", "ssh://h2;reboot", 'api-server:hosts[1].endpoint "ssh://h2;reboot" is invalid: an ssh endpoint must not contain shell metacharacters'],
+            ["hosts[1].endpoint", "ftp://h2", 'api-server:hosts[1].endpoint "ftp://h2" is invalid: must be unix:///absolute/path, tcp://host:port or ssh://[user@]host[:port]'],
+            ["batchSize", "150%", 'api-server:batchSize "150%" is invalid: a percentage must be from 1% to 100%'],
+        ]) {
+            s.pulumiOk(["config", "set", "--path", p, v]);
+            try {
+                const r = s.pulumi(["preview"]);
+                expect(r.code, p).to.not.equal(0);
+                // The engine's diagnostics hold one error: the problem, named once.
+                const diagnostics = (r.stdout + r.stderr).split("Diagnostics:").pop() ?? "";
+                const named = diagnostics.split("\n").map(l => l.trim()).filter(l => l.startsWith("error:")).map(l => l.replace(/^error:\s*/, ""));
+                expect(named, `${p}: ${r.stdout}${r.stderr}`).to.have.length(1);
+                expect(named[0], p).to.include(line);
+            } finally {
+                fs.writeFileSync(s.configFile, config);
+            }
+        }
+        expect(exec("docker", ["ps", "-q", "--filter", `name=^/${s.container}-`]).stdout).to.equal(ids);
+    });
+
     it("an unreachable host fails the update before any backup or migration, and nothing changes", () => {
         s.pulumiOk(["config", "set", "--path", "hosts[2].name", "c"]);
         s.pulumiOk(["config", "set", "--path", "hosts[2].endpoint", "ssh://root@127.0.0.1:1"]);
@@ -161,7 +185,10 @@ describe("several hosts: rolling over a local engine and an ssh engine (real eng
             const ids = exec("docker", ["ps", "-q", "--filter", `name=^/${s.container}-`]).stdout;
             const r = s.deploy("v1.1.0", ["--service", web("v1.1.0")]);
             expect(r.code, r.stdout + r.stderr).to.not.equal(0);
-            expect(r.stderr.trim().split("\n").pop()).to.match(/127\.0\.0\.1:1|ssh/);
+            const last = r.stderr.trim().split("\n").pop() ?? "";
+            console.log(`      last line: ${last}`);
+            expect(last).to.match(/nothing switched/);
+            expect(r.stdout + r.stderr).to.match(/127\.0\.0\.1.*port 1|ssh:\/\/root@127\.0\.0\.1:1/);
             expect(fs.readdirSync(s.backupDir).sort(), "no dump was taken").to.deep.equal(dumps);
             expect(schemaVersion(s.db)).to.equal(schema);
             expect([runs({ DOCKER_HOST: local }), runs({ DOCKER_HOST: h2.endpoint })]).to.deep.equal(before);
