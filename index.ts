@@ -45,6 +45,10 @@ const primary = s.services.find(x => x.migrations)!;
 const named = (base: string, service: string, host: string) =>
     [base, ...(s.bundle ? [service] : []), ...(s.hostsListed ? [host] : [])].join("-");
 const perHost = (base: string, host: string) => s.hostsListed ? `${base}-${host}` : base;
+// When hosts are first listed, the first host's resources are the ones the stack had (same
+// engine, same containers): aliased to their names without the host, so nothing is replaced.
+const legacy = (h: { name: string }, base: string, service = ""): pulumi.CustomResourceOptions =>
+    s.hostsListed && h === s.hosts[0] ? { aliases: [{ name: s.bundle && service ? `${base}-${service}` : base }] } : {};
 const url = (address: string, port: pulumi.Input<number>) => pulumi.interpolate`http://${address.includes(":") ? `[${address}]` : address}:${port}`;
 const proxied = s.proxyPort > 0;
 const admin = `127.0.0.1:${s.proxyAdminPort}`;
@@ -55,18 +59,18 @@ const proxyName = `${s.appName}-proxy`;
 // switch with no dropped request. Maintenance goes on before the backup (no write is accepted after
 // it, so the backup holds every accepted write) and off after the last smoke test.
 const hostParts = s.hosts.map(h => {
-    const provider = new docker.Provider(s.hostsListed ? `docker-${h.name}` : "docker-host", h.endpoint ? { host: h.endpoint } : {});
-    const images = s.services.map(svc => new ReleaseImage(named("image", svc.name, h.name), { imageRef: svc.imageRef, provider }));
+    const provider = new docker.Provider(s.hostsListed ? `docker-${h.name}` : "docker-host", h.endpoint ? { host: h.endpoint } : {}, legacy(h, "docker-host"));
+    const images = s.services.map(svc => new ReleaseImage(named("image", svc.name, h.name), { imageRef: svc.imageRef, provider }, legacy(h, "image", svc.name)));
     const proxy = proxied
         ? new Proxy(perHost("proxy", h.name), {
             adminPort: s.proxyAdminPort, name: proxyName, image: s.proxyImage, drainSeconds: s.drainSeconds, provider,
             services: s.services.map(svc => ({ slot: svc.container, publicPort: svc.publicPort, healthPath: svc.healthPath })),
-        })
+        }, legacy(h, "proxy"))
         : undefined;
     // On a listed host the admin API is reached from inside the proxy's container (docker exec).
     const via = s.hostsListed ? { container: proxyName, dockerHost: h.endpoint } : undefined;
     const maintenanceArgs = proxy ? { on: s.maintenance, message: s.maintenanceMessage, admin, proxyContainerId: proxy.containerId, via } : undefined;
-    const maintenanceOn = maintenanceArgs && s.maintenance ? new Maintenance(perHost("maintenance", h.name), maintenanceArgs, { dependsOn: [proxy!] }) : undefined;
+    const maintenanceOn = maintenanceArgs && s.maintenance ? new Maintenance(perHost("maintenance", h.name), maintenanceArgs, { dependsOn: [proxy!], ...legacy(h, "maintenance") }) : undefined;
     return { h, images, proxy, via, maintenanceArgs, maintenanceOn };
 });
 
@@ -118,7 +122,7 @@ const switched = batchesOf(hostParts, s.batchSize).flatMap(batch => {
                 // A new proxy starts with no upstream: the switch runs again to set it.
                 triggers: proxy ? pulumi.all([proxy.containerId]).apply(([id]) => [...ident, id]) : ident,
                 proxy: proxy ? { slotPorts: [svc.port, svc.port + 1], admin, drainSeconds: s.drainSeconds, container: via?.container } : undefined,
-            }, { dependsOn: previous });
+            }, { dependsOn: previous, ...legacy(h, "app", svc.name) });
             const smoke = new SmokeTest(named("smoke", svc.name, h.name), {
                 // The public address: the proxy's port for the service, or the service's own.
                 baseUrl: url(h.address, proxied ? svc.publicPort : svc.port), healthPath: svc.healthPath,
@@ -129,7 +133,7 @@ const switched = batchesOf(hostParts, s.batchSize).flatMap(batch => {
                 db, schemaTable: s.schemaTable, container: app.containerName, dockerHost: h.endpoint,
                 retries: s.smokeRetries, timeoutSeconds: s.smokeTimeoutSeconds,
                 triggers: pulumi.all([app.containerId]).apply(([id]) => [...ident, id]),
-            }, { dependsOn: [app] });
+            }, { dependsOn: [app], ...legacy(h, "smoke", svc.name) });
             previous = [smoke];
             return { svc, app, smoke };
         });
@@ -141,7 +145,7 @@ const switched = batchesOf(hostParts, s.batchSize).flatMap(batch => {
 const first = switched[0].running.find(r => r.svc.migrations)!;
 
 for (const x of hostParts) {
-    if (x.maintenanceArgs && !s.maintenance) new Maintenance(perHost("maintenance", x.h.name), x.maintenanceArgs, { dependsOn: batchGate });
+    if (x.maintenanceArgs && !s.maintenance) new Maintenance(perHost("maintenance", x.h.name), x.maintenanceArgs, { dependsOn: batchGate, ...legacy(x.h, "maintenance") });
 }
 
 const offsite = s.offsiteEnabled

@@ -8,6 +8,7 @@ import { parseArgs } from "util";
 import { buckets, longestGap, p99Between, Sample, summarize, Summary } from "./stats";
 import { exec, freePort, health, pg, psql, ref, releases, ROOT, tmpDir, uniq } from "../test/support/infra";
 import { TestStack } from "../test/support/stack";
+import { hostsCase, HostsPoint } from "./hosts";
 
 const { values: args } = parseArgs({ options: { runs: { type: "string" }, "db-gib": { type: "string" }, out: { type: "string" }, cases: { type: "string" } } });
 const RUNS = Number(args.runs ?? 3);
@@ -15,8 +16,8 @@ const RUNS = Number(args.runs ?? 3);
 const DB_GIBS = String(args["db-gib"] ?? "1,4").split(",").map(Number);
 if (DB_GIBS.some(g => !(g > 0)) || DB_GIBS.some((g, i) => i > 0 && g <= DB_GIBS[i - 1])) throw new Error(`--db-gib ${args["db-gib"]}: sizes in GiB, increasing, e.g. 1,4`);
 /** The cases to run, e.g. --cases 1,4 (default: all; 7 compares against 1, so it needs it). */
-const CASES = new Set(String(args.cases ?? "1,2,3,4,5,6,7").split(","));
-if ([...CASES].some(c => !/^[1-7]$/.test(c)) || (CASES.has("7") && !CASES.has("1"))) throw new Error(`--cases ${args.cases}: numbers 1 to 7, and 7 only with 1`);
+const CASES = new Set(String(args.cases ?? "1,2,3,4,5,6,7,8").split(","));
+if ([...CASES].some(c => !/^[1-8]$/.test(c)) || (CASES.has("7") && !CASES.has("1"))) throw new Error(`--cases ${args.cases}: numbers 1 to 8, and 7 only with 1`);
 const want = (n: number) => CASES.has(String(n));
 const OUT = path.resolve(args.out ?? path.join(ROOT, "bench", "out"));
 const rel = releases();
@@ -355,6 +356,10 @@ async function main(): Promise<void> {
             console.log(`bench: case 6 done`);
         }
 
+        // 8. Several hosts: deploy and rollback on 1, 2 and 3 hosts, as ratios to one host.
+        let hostPoints: HostsPoint[] = [];
+        if (want(8)) hostPoints = await hostsCase(RUNS);
+
         const table = [
             "| case | tool | by hand | tool median (min–max) | by hand median (min–max) | ratio |",
             "|---|---|---|---|---|---|",
@@ -371,12 +376,19 @@ async function main(): Promise<void> {
             table.push(`moving the public port ${publicPort} behind the proxy (two updates, once): ${move.sent} requests, ${move.failed} failed, ` +
                 `longest gap without a successful answer ${Math.round(move.gap)} ms`);
         }
+        if (hostPoints.length > 0) {
+            const one = hostPoints[0];
+            table.push("", "| hosts | deploy median (min–max) | ratio to 1 host | rollback --db keep median (min–max) | ratio to 1 host |", "|---|---|---|---|---|");
+            for (const p of hostPoints) {
+                table.push(`| ${p.label} | ${fmt(p.deploy)} | ${(p.deploy.median / one.deploy.median).toFixed(2)}× | ${fmt(p.rollback)} | ${(p.rollback.median / one.rollback.median).toFixed(2)}× |`);
+            }
+        }
         for (const tl of timelines) {
             table.push(`availability, ${tl.label}: ${tl.sent} requests, ${tl.failed} failed, longest gap without a successful answer ${Math.round(tl.gap)} ms, ` +
                 `p99 latency ${tl.p99Switch.toFixed(1)} ms during the switch against ${tl.p99Steady.toFixed(1)} ms steady`);
         }
         const json = path.join(OUT, "results.json");
-        fs.writeFileSync(json, JSON.stringify({ date: new Date().toISOString(), runs: RUNS, dbGiB: DB_GIBS, results, growth,
+        fs.writeFileSync(json, JSON.stringify({ date: new Date().toISOString(), runs: RUNS, dbGiB: DB_GIBS, results, growth, hosts: hostPoints,
             portMove: move ? { sent: move.sent, failed: move.failed, longestGapMs: Math.round(move.gap) } : undefined,
             availability: timelines.map(t => ({
                 label: t.label, sent: t.sent, failed: t.failed, longestGapMs: Math.round(t.gap), p99SteadyMs: t.p99Steady, p99SwitchMs: t.p99Switch, phases: t.phases,

@@ -3,7 +3,8 @@
 # column, rows are written with it), roll back to v1.0.0, deploy v1.4.0 (a
 # contract migration v1.0.0 cannot run on), see the app-only rollback refused
 # and the rollback with down migrations work, then show the history (with the
-# live schema after each update) and the release record. The service runs
+# live schema after each update) and the release record, and finally add a
+# second Docker host reached over ssh and roll v1.1.0 out to both. The service runs
 # behind the reverse proxy on DEMO_PORT: every switch starts the new container
 # on the idle slot port, health-checks it, then switches the proxy. Real engine,
 # real Docker, registry, Caddy and PostgreSQL, all on loopback. Safe to run
@@ -22,6 +23,10 @@ scripts/setup.sh
 . scripts/env.sh
 eval "$(scripts/local-infra.sh env)"
 PGPASSWORD="$(cat .local/pg/app-password)"; export PGPASSWORD
+# A second Docker host for the last step (kept up, so that the demo can run again).
+scripts/test-hosts.sh up 2
+read -r _ _ h2_ssh h2_address <<<"$(scripts/test-hosts.sh env 2)"
+export PATH="$ROOT/.local/hosts/bin:$PATH" # ssh with the test host's client config; ~/.ssh is not touched
 deployctl() { node dist/cli/deployctl.js "$@"; }
 release() { node -p "const r=require('./.local/images.json')['$1']; [r.version, r.image, r.digest, r.gitSha, r.schemaVersion, r.schemaMin, r.schemaMax].join(' ')"; }
 deploy() {
@@ -81,12 +86,27 @@ deployctl history --stack "$STACK"
 step "Release record"
 deployctl record v1.0.0 --stack "$STACK"
 
+step "A second host over ssh (the test host h2: its own dockerd in a network namespace, an sshd on 127.0.0.1)"
+# The local engine stays the first host (its containers and proxy are kept); the app listens on every address.
+pulumi config set --path 'hosts[0].name' a
+pulumi config set --path 'hosts[0].endpoint' "${DOCKER_HOST:-unix:///var/run/docker.sock}"
+pulumi config set --path 'hosts[0].address' 127.0.0.1
+pulumi config set --path 'hosts[1].name' b
+pulumi config set --path 'hosts[1].endpoint' "$h2_ssh"
+pulumi config set --path 'hosts[1].address' "$h2_address"
+pulumi config set --path 'appEnv.HOST' 0.0.0.0
+deploy v1.1.0
+echo "host a  http://127.0.0.1:$PORT/health -> $(curl -fsS "http://127.0.0.1:$PORT/health")"
+echo "host b  http://$h2_address:$PORT/health -> $(curl -fsS "http://$h2_address:$PORT/health")"
+deployctl status --stack "$STACK"
+
 step "What runs where"
 docker ps --filter "name=api-server-$STACK" --format 'container {{.Names}}  image {{.Image}}  {{.Status}}'
 echo "app        http://127.0.0.1:$PORT/health -> $(curl -fsS "http://127.0.0.1:$PORT/health")"
 echo "proxy      :$PORT -> $(curl -fsS "http://127.0.0.1:$ADMIN_PORT/slot/upstream/api-server-$STACK") (maintenance: $(curl -fsS "http://127.0.0.1:$ADMIN_PORT/slot/maintenance"))"
+echo "host b     $(DOCKER_HOST="$h2_ssh" docker ps --filter "name=api-server-$STACK" --format '{{.Names}} {{.Image}}' | tr '\n' ' ')"
 echo "schema     version $(psql -qAt -c 'SELECT version FROM schema_migrations'), $(psql -qAt -c 'SELECT count(*) FROM items') rows in items"
 echo "backups    $(ls "$ROOT/.local/backups/$STACK"/*.dump | wc -l) verified dumps in .local/backups/$STACK"
 scripts/local-infra.sh status
 echo
-echo "Stop the local services with: scripts/local-infra.sh down"
+echo "Stop the local services with: scripts/test-hosts.sh down; scripts/local-infra.sh down"

@@ -84,6 +84,13 @@ ssh_config() {
   local d n
   : >"$H/ssh/config"
   : >"$H/ssh/known_hosts"
+  # One ssh connection per host, reused by every docker command (as README advises for real hosts).
+  cat >>"$H/ssh/config" <<CONF
+Host deploy-h*
+  ControlMaster auto
+  ControlPath $H/run/ssh-%C
+  ControlPersist 60s
+CONF
   for d in "$H"/h[2-9]; do
     [ -d "$d" ] && pid_alive "$d/run/sshd.pid" || continue
     n=${d##*/h}

@@ -2,7 +2,7 @@
 import { Command } from "commander";
 import { databaseUrl } from "../../components/migrations";
 import { flag, ns, openStack, pj, RefusedError, requireStack, stackOption, UsageError } from "../common";
-import { readLiveSchema, run, stackSettings } from "../live";
+import { dockerEnvOf, readLiveSchema, run, stackSettings } from "../live";
 
 interface ForceSchemaOptions {
     stack?: string; yes?: boolean;
@@ -40,9 +40,9 @@ async function cmdForceSchema(n: string | undefined, v: ForceSchemaOptions): Pro
     const cfg = await stack.getAllConfig();
     const image = `${cfg[ns("image")]?.value}@${cfg[ns("imageDigest")]?.value}`;
     const url = databaseUrl({ host: settings.get("dbHost"), port: Number(settings.get("dbPort")), database: settings.get("dbName"), user: settings.get("dbUser") }, settings.password);
-    const dockerHost = settings.get("dockerHost");
+    // On the first host, where the migrations run.
     const r = await run("docker", ["run", "--rm", "--network", "host", "-e", "DATABASE_URL", "--entrypoint", settings.get("migrateCommand"), image, "force", String(want)],
-        { ...process.env, DATABASE_URL: url, ...(dockerHost ? { DOCKER_HOST: dockerHost } : {}) });
+        { ...dockerEnvOf(settings), DATABASE_URL: url });
     if (r.code !== 0) throw new Error(`force ${want} with ${image} failed: ${r.out.split("\n").pop()}`);
     const after = await readLiveSchema(settings);
     console.log(`deployctl: schema marked clean at ${after.version} (was dirty at ${live.version}); deploy or roll back again`);

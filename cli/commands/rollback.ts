@@ -9,7 +9,7 @@ import { ReleaseRecord } from "../../components/record";
 import { keepRollbackProblem, missingDownsFor, rangeOf, showRange } from "../../components/schema";
 import { checkNotLocked, flag, history, ns, openStack, pj, RefusedError, requireStack, stackOption, UsageError } from "../common";
 import { currentRelease, historyRows, releaseConfigOf, selectRollbackTarget } from "../history";
-import { imageMigrationFiles, run, servingVersion, sha256File, stackSettings } from "../live";
+import { dockerEnvOf, imageMigrationFiles, run, servingVersion, sha256File, stackHosts, stackSettings } from "../live";
 import { overrideOf, provenanceGate } from "../provenance";
 import { applyAttempt, atomicOf, cleanLiveSchema, ConfigSnapshot } from "../update";
 import { stackConfigFile } from "../workspace";
@@ -65,17 +65,20 @@ async function cmdRollback(target: string | undefined, v: RollbackOptions): Prom
     const from = { version: fromRow.version, image: fromRow.image, imageDigest: fromRow.imageDigest };
     const rel = releaseConfigOf(updates, chosen.update);
 
-    const dockerHost = settings.get("dockerHost");
     const ref = `${rel.image}@${rel.imageDigest}`;
-    // An image already on the host needs no registry (a digest cannot change), as the pull step itself does.
-    const dockerEnv = { ...process.env, ...(dockerHost ? { DOCKER_HOST: dockerHost } : {}) };
-    for (const image of [ref, ...Object.values(JSON.parse(rel.images || "{}") as Record<string, string>)]) {
-        const present = await run("docker", ["image", "inspect", "--format", "{{.Id}}", image], dockerEnv);
-        const pull = present.code === 0 ? present : await run("docker", ["pull", "-q", image], dockerEnv);
-        if (pull.code !== 0) {
-            throw new RefusedError(`${chosen.version}'s image ${image} cannot be pulled (${pull.out.split("\n").pop()}); nothing was changed`);
+    // On every host, side by side: an image already there needs no registry (a digest cannot change), as the pull step itself does.
+    const hosts = stackHosts(settings);
+    await Promise.all(hosts.map(async host => {
+        const dockerEnv = dockerEnvOf(settings, host);
+        for (const image of [ref, ...Object.values(JSON.parse(rel.images || "{}") as Record<string, string>)]) {
+            const present = await run("docker", ["image", "inspect", "--format", "{{.Id}}", image], dockerEnv);
+            const pull = present.code === 0 ? present : await run("docker", ["pull", "-q", image], dockerEnv);
+            if (pull.code !== 0) {
+                const where = host.listed ? ` on host ${host.name}` : "";
+                throw new RefusedError(`${chosen.version}'s image ${image} cannot be pulled${where} (${pull.out.split("\n").pop()}); nothing was changed`);
+            }
         }
-    }
+    }));
     const live = await cleanLiveSchema(stack, settings, serving);
     const targetInfo = { version: chosen.version, schemaVersion: Number(rel.schemaVersion), range: rangeOf(rel.schemaMin, rel.schemaMax) };
     if (mode === "keep") {

@@ -40,7 +40,7 @@ elif docker container inspect "$NAME" >/dev/null 2>&1; then
 fi
 if [ "$old_port" = "$slot_a" ]; then port=$slot_b; else port=$slot_a; fi
 new="$NAME-$port"
-serving="${old:+$old (port $old_port) keeps serving through the proxy}"
+serving="${old:+$old ($APP_HOST:$old_port) keeps serving through the proxy}"
 serving="${serving:-no release served through the proxy before}"
 
 docker image inspect "$IMAGE_REF" >/dev/null 2>&1 || docker pull -q "$IMAGE_REF" >/dev/null \

@@ -41,7 +41,9 @@ describe("docker stand-in conformance (real engine, real Docker, @pulumi/docker 
     let stack: Stack;
     let build: Build = () => ({});
     let image: string;
-    const envVars = { ...toolEnv({ ...process.env, PULUMI_BACKEND_URL: `file://${backend}`, PULUMI_CONFIG_PASSPHRASE: "conformance" } as NodeJS.ProcessEnv, ROOT), PULUMI_BACKEND_URL: `file://${backend}`, PULUMI_CONFIG_PASSPHRASE: "conformance" };
+    const envVars: Record<string, string> = { ...toolEnv({ ...process.env, PULUMI_BACKEND_URL: `file://${backend}`, PULUMI_CONFIG_PASSPHRASE: "conformance" } as NodeJS.ProcessEnv, ROOT), PULUMI_BACKEND_URL: `file://${backend}`, PULUMI_CONFIG_PASSPHRASE: "conformance" };
+    // `ssh` with the test hosts' client config (scripts/test-hosts.sh) first on PATH, for the ssh:// rule.
+    envVars.PATH = `${path.join(ROOT, ".local", "hosts", "bin")}:${envVars.PATH}`;
 
     const up = async (b: Build, events?: EngineEvent[]) => {
         build = b;
@@ -125,6 +127,34 @@ describe("docker stand-in conformance (real engine, real Docker, @pulumi/docker 
                 return { id: new docker.RemoteImage("i", { name: image, keepLocally: true }, { provider }).id };
             });
             expect(err).to.include(`Error pinging Docker server, please make sure that ${host} is reachable`);
+        });
+
+        it("an explicit provider with an ssh:// host works on the engine that ssh reaches, through `ssh … docker system dial-stdio` (config.go: connhelper.GetConnectionHelperWithSSHOpts)", async () => {
+            const hosts = path.join(ROOT, "scripts", "test-hosts.sh");
+            const started = exec("bash", [hosts, "up", "2"]);
+            expect(started.code, started.stdout + started.stderr).to.equal(0);
+            const [, socket, ssh] = exec("bash", [hosts, "env", "2"]).stdout.trim().split(" ");
+            const onHost2 = () => exec("docker", ["image", "inspect", image], { DOCKER_HOST: socket }).code === 0;
+            try {
+                exec("docker", ["rmi", image], { DOCKER_HOST: socket });
+                const result = await up(() => {
+                    const provider = new docker.Provider("p", { host: ssh });
+                    return { id: new docker.RemoteImage("i", { name: image, keepLocally: false }, { provider }).id };
+                });
+                expect(String(result.outputs.id.value)).to.match(/^sha256:[0-9a-f]{64}/);
+                expect(onHost2(), "pulled on the engine behind ssh").to.equal(true);
+                await stack.destroy({ color: "never" });
+                expect(onHost2(), "removed there on delete").to.equal(false);
+                // An ssh host that refuses the connection fails with the daemon check's message and ssh's own words.
+                const err = await failedUp(() => {
+                    const provider = new docker.Provider("q", { host: "ssh://root@127.0.0.1:1" });
+                    return { id: new docker.RemoteImage("j", { name: image, keepLocally: true }, { provider }).id };
+                });
+                expect(err).to.include("Error pinging Docker server, please make sure that ssh://root@127.0.0.1:1 is reachable");
+                expect(err).to.include("Connection refused");
+            } finally {
+                exec("bash", [hosts, "down"]);
+            }
         });
     });
 

@@ -61,12 +61,6 @@ describe("several hosts: rolling over a local engine and an ssh engine (real eng
         set("services[1].port", String(webPort));
         set("services[1].publicPort", String(webPublic));
         set("services[1].env.HOST", "0.0.0.0");
-        set("hosts[0].name", "a");
-        set("hosts[0].endpoint", local);
-        set("hosts[0].address", "127.0.0.1");
-        set("hosts[1].name", "b");
-        set("hosts[1].endpoint", h2.ssh);
-        set("hosts[1].address", h2.address);
     });
     after(() => {
         s?.cleanup();
@@ -74,7 +68,19 @@ describe("several hosts: rolling over a local engine and an ssh engine (real eng
     });
 
     it("deploys the bundle to both hosts: one backup, one migration run, host b only after host a's smoke tests", async () => {
+        // The stack first serves from the local engine alone, as a stack without hosts does.
         ok(s.deploy("v1.0.0", ["--service", web("v1.0.0")]));
+        const proxyBefore = exec("docker", ["inspect", "-f", "{{.Id}}", `${s.container}-proxy`]).stdout.trim();
+        // Then it lists two hosts, the local engine first: that host's resources are the ones it had.
+        const set = (p: string, v: string) => s.pulumiOk(["config", "set", "--path", p, v]);
+        set("hosts[0].name", "a");
+        set("hosts[0].endpoint", local);
+        set("hosts[0].address", "127.0.0.1");
+        set("hosts[1].name", "b");
+        set("hosts[1].endpoint", h2.ssh);
+        set("hosts[1].address", h2.address);
+        ok(s.deploy("v1.0.0", ["--service", web("v1.0.0")]));
+        expect(exec("docker", ["inspect", "-f", "{{.Id}}", `${s.container}-proxy`]).stdout.trim(), "host a keeps its proxy").to.equal(proxyBefore);
         for (const host of ["127.0.0.1", h2.address]) {
             expect((await health(apiPublic, host))?.body.version, `api on ${host}`).to.equal("v1.0.0");
             expect((await health(webPublic, host))?.body.version, `web on ${host}`).to.equal("v1.0.0");
