@@ -9,6 +9,7 @@ import { buckets, longestGap, p99Between, Sample, summarize, Summary } from "./s
 import { exec, freePort, health, pg, psql, ref, releases, ROOT, tmpDir, uniq } from "../test/support/infra";
 import { TestStack } from "../test/support/stack";
 import { hostsCase, HostsPoint } from "./hosts";
+import { must, now, timed } from "./timing";
 
 const { values: args } = parseArgs({ options: { runs: { type: "string" }, "db-gib": { type: "string" }, out: { type: "string" }, cases: { type: "string" } } });
 const RUNS = Number(args.runs ?? 3);
@@ -23,16 +24,6 @@ const OUT = path.resolve(args.out ?? path.join(ROOT, "bench", "out"));
 const rel = releases();
 const dynamicImport = new Function("m", "return import(m)") as (m: string) => Promise<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-const now = () => Number(process.hrtime.bigint()) / 1e6;
-async function timed(fn: () => unknown): Promise<number> {
-    const t = now();
-    await fn();
-    return (now() - t) / 1000;
-}
-function must(r: { code: number; stdout: string; stderr: string }, what: string) {
-    if (r.code !== 0) throw new Error(`${what} failed:\n${r.stdout.slice(-2000)}\n${r.stderr.slice(-2000)}`);
-    return r;
-}
 /** The swap an operator does by hand: pull by digest, stop and remove the old container, run the new one, wait for /health. */
 async function rawSwap(name: string, port: number, image: string): Promise<void> {
     must(exec("docker", ["pull", "-q", image]), "docker pull");

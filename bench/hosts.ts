@@ -4,6 +4,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { summarize, Summary } from "./stats";
+import { must, timed } from "./timing";
 import { exec, freePort, ROOT } from "../test/support/infra";
 import { TestStack } from "../test/support/stack";
 
@@ -11,10 +12,6 @@ const HOSTS = path.join(ROOT, "scripts", "test-hosts.sh");
 
 export interface HostsPoint { label: string; hosts: number; batchSize: string; deploy: Summary; rollback: Summary }
 
-const now = () => Number(process.hrtime.bigint()) / 1e6;
-function must(r: { code: number; stdout: string; stderr: string }, what: string): void {
-    if (r.code !== 0) throw new Error(`${what} failed: ${(r.stderr || r.stdout).trim().split("\n").pop()}`);
-}
 
 /** One stack on the first `n` hosts: warmed up, then `runs` timed rollbacks and deploys, alternating. */
 async function measure(n: number, batchSize: string, runs: number): Promise<HostsPoint> {
@@ -43,12 +40,8 @@ async function measure(n: number, batchSize: string, runs: number): Promise<Host
         must(s.deploy("v1.1.0"), "deploy v1.1.0");
         const deploy: number[] = [], rollback: number[] = [];
         for (let i = 0; i < runs; i++) {
-            let t = now();
-            must(s.deployctl(["rollback", "v1.0.0", "--db", "keep"]), "rollback");
-            rollback.push((now() - t) / 1000);
-            t = now();
-            must(s.deploy("v1.1.0"), "deploy v1.1.0");
-            deploy.push((now() - t) / 1000);
+            rollback.push(await timed(() => must(s.deployctl(["rollback", "v1.0.0", "--db", "keep"]), "rollback")));
+            deploy.push(await timed(() => must(s.deploy("v1.1.0"), "deploy v1.1.0")));
         }
         return { label: `${n} host${n > 1 ? "s" : ""}, batchSize ${batchSize}`, hosts: n, batchSize, deploy: summarize(deploy), rollback: summarize(rollback) };
     } finally {

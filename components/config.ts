@@ -5,7 +5,7 @@ import { SchemaRange, rangeOf } from "./schema";
 import { batchSizeProblem, HostSpec, parseHosts } from "./hosts";
 import { CriticalEndpoint, parseCritical, parseEnv, parseImages, parseServices, ServiceSpec } from "./services";
 
-import { DIGEST_RE, ENV_NAME_RE, HTTP_PATH_RE, isImageRef, REPO_RE, show } from "./rules";
+import { DIGEST_RE, ENV_NAME_RE, HOST_RE, HTTP_PATH_RE, isImageRef, REPO_RE, show } from "./rules";
 
 export { CriticalEndpoint, ServiceSpec } from "./services";
 export { HostSpec } from "./hosts";
@@ -158,7 +158,6 @@ export const DEFAULTS: Readonly<Record<string, string>> = {
 const SHA_RE = /^[0-9a-f]{40}$/;
 const HEX64_RE = /^[0-9a-f]{64}$/;
 const PG_IDENT_RE = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
-const HOST_RE = /^[A-Za-z0-9](?:[A-Za-z0-9.:-]*[A-Za-z0-9])?$/;
 const CONTAINER_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
 const ABS_PATH_RE = /^\/[A-Za-z0-9._/@+-]*$/;
 const DOCKER_HOST_RE = /^(?:unix|tcp|ssh):\/\/[A-Za-z0-9@._:/-]+$/;

@@ -6,7 +6,7 @@
 // proxy and containers of the bundle; the backup and the migrations run once
 // per release, and the hosts switch in batches of `api-server:batchSize`, each
 // batch only after every host of the one before passed its smoke tests.
-import { DNS_LABEL_RE, show } from "./rules";
+import { DNS_LABEL_RE, HOST_RE, show } from "./rules";
 
 /** One host of the stack. */
 export interface HostSpec {
@@ -19,8 +19,6 @@ export interface HostSpec {
 }
 
 const HOST_KEYS = ["name", "endpoint", "address"];
-// An address: a host name or an IP address (v6 without brackets).
-export const ADDRESS_RE = /^[A-Za-z0-9](?:[A-Za-z0-9.:-]*[A-Za-z0-9])?$/;
 const UNIX_RE = /^unix:\/\/\/[A-Za-z0-9._/@+-]+$/;
 const TCP_RE = /^tcp:\/\/[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::\d{1,5})$/;
 const SSH_RE = /^ssh:\/\/(?:[A-Za-z0-9._-]+@)?[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::\d{1,5})?$/;
@@ -77,7 +75,7 @@ export function parseHosts(raw: unknown, fallback: HostSpec, problems: string[])
             const p = endpointProblem(`${at}.endpoint`, endpoint);
             if (p) problems.push(p);
         }
-        if (address === undefined || !ADDRESS_RE.test(address)) {
+        if (address === undefined || !HOST_RE.test(address)) {
             problems.push(`${at}.address ${show(o.address)} is invalid: must be the host name or IP address its health checks and proxy use`);
         }
         hosts.push({ name: name ?? "", endpoint: endpoint ?? "", address: address ?? "" });

@@ -8,6 +8,8 @@ export const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export const HTTP_PATH_RE = /^\/[A-Za-z0-9._~/-]*$/;
 // A smoke endpoint: an absolute path with an optional query, no spaces or shell-special characters.
 export const ENDPOINT_PATH_RE = /^\/[A-Za-z0-9._~/%-]*(?:\?[A-Za-z0-9._~%=&-]*)?$/;
+// A host name or an IP address (v6 without brackets): dbHost, appHost, a host's address.
+export const HOST_RE = /^[A-Za-z0-9](?:[A-Za-z0-9.:-]*[A-Za-z0-9])?$/;
 // A service name: a DNS label.
 export const DNS_LABEL_RE = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
