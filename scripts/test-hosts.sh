@@ -167,7 +167,7 @@ host_down() {
   for p in sshd dockerd containerd; do stop_pid "$dir/run/$p.pid"; done
   for f in "$dir"/run/fwd-*.pid; do [ -e "$f" ] && stop_pid "$f"; done
   # dockerd can leave its network namespace mount under its exec root behind: unmount what is left there.
-  findmnt -rn -o TARGET | grep "^$dir/" | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
+  { findmnt -rn -o TARGET | grep "^$dir/" || true; } | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
   ip netns del "$ns" 2>/dev/null || true
   ip link del "dh$n" 2>/dev/null || true
   say "h$n: down"
