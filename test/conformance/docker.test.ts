@@ -87,7 +87,13 @@ describe("docker stand-in conformance (real engine, real Docker, @pulumi/docker 
             const del = exec("curl", ["-fsS", "-X", "DELETE", `http://${REGISTRY}/v2/${repo.slice(REGISTRY.length + 1)}/manifests/${digest}`]);
             expect(del.code, del.stderr).to.equal(0);
             await up(() => ({ id: new docker.RemoteImage("i", { name: gone, keepLocally: true }).id }));
-            exec("docker", ["rmi", "-f", gone]);
+            // The image must really be gone from the host before the second up (a removal can fail while the
+            // engine is still busy with the previous update): retried, then required.
+            for (let i = 0; i < 20 && local(gone); i++) {
+                exec("docker", ["rmi", "-f", gone]);
+                if (local(gone)) await new Promise(r => setTimeout(r, 250));
+            }
+            expect(local(gone), `docker rmi -f ${gone} left it on the host`).to.equal(false);
             const err = await failedUp(() => ({ id: new docker.RemoteImage("j", { name: gone, keepLocally: true }).id }));
             expect(err).to.include(`Unable to read Docker image into resource: unable to pull image ${gone}`);
         });
