@@ -1,6 +1,6 @@
 // The deploy program: validated release config → images pulled by digest → (maintenance on) →
 // verified backup → migrations, once → each service of the bundle switched in order, each
-// smoke-tested before the next → (maintenance off) → release record (the stack outputs).
+// smoke-tested before the next → (maintenance off) → release bundle → release record (the stack outputs).
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { AppService } from "./components/appService";
@@ -13,6 +13,7 @@ import { Migrations, databaseUrl } from "./components/migrations";
 import { OffsiteCopy } from "./components/offsiteCopy";
 import { Proxy } from "./components/proxy";
 import { HostRecord, ReleaseRecord, ServiceRecord } from "./components/record";
+import { configSecretKeys, redactedConfig, ReleaseArtifact } from "./components/releaseArtifact";
 import { ReleaseImage } from "./components/releaseImage";
 import { showRange } from "./components/schema";
 import { SmokeTest } from "./components/smokeTest";
@@ -148,9 +149,6 @@ for (const x of hostParts) {
     if (x.maintenanceArgs && !s.maintenance) new Maintenance(perHost("maintenance", x.h.name), x.maintenanceArgs, { dependsOn: batchGate, ...legacy(x.h, "maintenance") });
 }
 
-const offsite = s.offsiteEnabled
-    ? new OffsiteCopy("offsite", { dumpPath: backup.path, sha256: backup.sha256 }, { dependsOn: [backup] })
-    : undefined;
 
 type Running = (typeof switched)[number]["running"];
 const recordsOf = (running: Running): pulumi.Output<Record<string, ServiceRecord>> =>
@@ -164,7 +162,7 @@ const serviceRecords = recordsOf(switched[0].running);
 const hostRecords: pulumi.Output<Record<string, HostRecord>> = pulumi.all(switched.map(d => recordsOf(d.running)))
     .apply(rows => Object.fromEntries(switched.map((d, i) => [d.h.name, { endpoint: d.h.endpoint || "local", address: d.h.address, services: rows[i] }])));
 
-const record: pulumi.Output<ReleaseRecord> = pulumi.all([backup.path, backup.sha256, backup.bytes, backup.taken, first.app.startedAt, first.smoke.liveSchema, first.smoke.dirty, pulumi.all([serviceRecords, hostRecords])])
+const core: pulumi.Output<ReleaseRecord> = pulumi.all([backup.path, backup.sha256, backup.bytes, backup.taken, first.app.startedAt, first.smoke.liveSchema, first.smoke.dirty, pulumi.all([serviceRecords, hostRecords])])
     .apply(([path, sha256, bytes, taken, startedAt, liveSchema, dirty, [services, byHost]]) => ({
         version: release.version,
         gitSha: release.gitSha,
@@ -186,6 +184,21 @@ const record: pulumi.Output<ReleaseRecord> = pulumi.all([backup.path, backup.sha
         dbMode: s.dbMode,
         ...(s.provenanceOverride ? { provenanceOverride: s.provenanceOverride } : {}),
     }));
+
+// The release bundle: config without secrets, the record, each service's image and the migration
+// files the image carries; written after the last smoke test, its hash then joins the record.
+const artifact = new ReleaseArtifact("artifact", {
+    dir: s.backupDir, version: release.version, record: core,
+    config: redactedConfig(pulumi.runtime.allConfig(), configSecretKeys()),
+    images: Object.fromEntries(s.services.map(svc => [svc.name, svc.imageRef])),
+    imageRef: primary.imageRef, migrateCommand: s.migrateCommand, migrationsDir: s.migrationsDir, dockerHost: s.hosts[0].endpoint,
+}, { dependsOn: batchGate });
+const record: pulumi.Output<ReleaseRecord> = pulumi.all([core, artifact.path, artifact.sha256, artifact.bytes])
+    .apply(([r, path, sha256, bytes]) => ({ ...r, artifact: { path, sha256, bytes } }));
+
+const offsite = s.offsiteEnabled
+    ? new OffsiteCopy("offsite", { dumpPath: backup.path, sha256: backup.sha256, artifact: { path: artifact.path, sha256: artifact.sha256 } }, { dependsOn: [backup] })
+    : undefined;
 
 export const version = release.version;
 export const gitSha = release.gitSha;

@@ -1,7 +1,7 @@
 // What a failed update's last line says: the step that failed and the tool's own words.
 
 /** The steps whose scripts end a failure with "<step> failed: <reason>". */
-const STEP_FAILED_RE = /\b((?:backup|migrations|container|smoke|restore) failed: .*)$/;
+const STEP_FAILED_RE = /\b((?:backup|migrations|container|smoke|restore|artifact) failed: .*)$/;
 
 /**
  * The cause of a failed update, from the engine's output: the failing step's

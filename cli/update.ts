@@ -12,6 +12,7 @@ import { dirtyProblem, inRange, LiveSchema, rangeOf } from "../components/schema
 import { ns, pj, RefusedError } from "./common";
 import { causeOf } from "./failure";
 import { migrationRunning, readLiveSchema, servingLine, servingVersion, StackSettings } from "./live";
+import { failedStep, Notifier } from "./notify";
 import { engineColor } from "./output";
 
 /** Snapshot of a stack's settings file, put back when an operation is refused or never started. */
@@ -123,6 +124,8 @@ export interface Attempt {
     /** The release serving before the update, and its recorded config. */
     before?: { version: string; release: Record<string, string> };
     atomic: boolean;
+    /** Where the start, success and failure notices go, and the release's images they name. */
+    notices?: { notifier: Notifier; images: Record<string, string> };
 }
 
 /**
@@ -176,14 +179,34 @@ export async function account(a: Attempt, failure: UpdateFailed): Promise<never>
     throw new Error(`${a.what} of ${a.version} failed: ${cause}; ${serving === a.version ? `${a.version} serves` : `nothing switched: ${serving ?? "no release"} still serves`}`);
 }
 
-/** Runs the update of an attempt, accounting for a failure. */
+/** Runs the update of an attempt, accounting for a failure, with its notices (none for a preview). */
 export async function applyAttempt(a: Attempt, previewOnly: boolean, message: string): Promise<void> {
+    const notices = previewOnly ? undefined : a.notices;
+    const what = a.what === "rollback" ? "rollback" : "deploy";
+    const base = { stack: a.stack.name, version: a.version, images: notices?.images ?? {} };
+    notices?.notifier.send({ ...base, event: `${what}.started` });
     try {
-        await apply(a.stack, a.snapshot, previewOnly, message);
+        try {
+            await apply(a.stack, a.snapshot, previewOnly, message);
+        } catch (err) {
+            if (err instanceof UpdateFailed) await account(a, err);
+            throw err;
+        }
     } catch (err) {
-        if (err instanceof UpdateFailed) await account(a, err);
+        const line = String((err as Error).message ?? err).split("\n")[0];
+        notices?.notifier.send({ ...base, event: `${what}.failed`, step: failedStep(line), message: line });
+        await notices?.notifier.flush();
         throw err;
     }
+    notices?.notifier.send(async () => ({ ...base, event: `${what}.succeeded`, hashes: await recordHashes(a.stack) }));
+    await notices?.notifier.flush();
+}
+
+/** The release record's hashes after an update: its dump's and its bundle's. */
+async function recordHashes(stack: Stack): Promise<{ backup?: string; artifact?: string }> {
+    const outputs = await stack.outputs();
+    const r = outputs.releaseRecord?.value as { backup?: { sha256?: string }; artifact?: { sha256?: string } } | undefined;
+    return { backup: r?.backup?.sha256 || undefined, artifact: r?.artifact?.sha256 || undefined };
 }
 
 /** The live schema, refusing a dirty one with the exact recovery. */

@@ -1,4 +1,4 @@
-// Optional off-site copy of each verified dump: a private, versioned, encrypted S3 bucket.
+// Optional off-site copy of each verified dump and release bundle: a private, versioned, encrypted S3 bucket.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { childOpts } from "./options";
@@ -8,11 +8,13 @@ export interface OffsiteCopyArgs {
     readonly dumpPath: pulumi.Input<string>;
     /** Its sha256, stored as object metadata. */
     readonly sha256: pulumi.Input<string>;
+    /** The release artifact bundle, uploaded beside the dump. */
+    readonly artifact?: { path: pulumi.Input<string>; sha256: pulumi.Input<string> };
 }
 
-/** The S3 key a dump is stored under. */
-export function offsiteKey(dumpPath: string): string {
-    return `dumps/${dumpPath.split("/").pop()}`;
+/** The S3 key a dump (or, under artifacts/, a release bundle) is stored under. */
+export function offsiteKey(dumpPath: string, folder = "dumps"): string {
+    return `${folder}/${dumpPath.split("/").pop()}`;
 }
 
 /** Uploads verified dumps to a bucket nobody else can read; objects are never deleted by Pulumi. */
@@ -47,6 +49,14 @@ export class OffsiteCopy extends pulumi.ComponentResource {
             source: pulumi.output(args.dumpPath).apply(p => new pulumi.asset.FileAsset(p)),
             metadata: { sha256: args.sha256 },
         }, { ...childOpts(this, opts), retainOnDelete: true });
+        if (args.artifact) {
+            new aws.s3.BucketObjectv2(`${name}-artifact`, {
+                bucket: bucket.id,
+                key: pulumi.output(args.artifact.path).apply(p => offsiteKey(p, "artifacts")),
+                source: pulumi.output(args.artifact.path).apply(p => new pulumi.asset.FileAsset(p)),
+                metadata: { sha256: args.artifact.sha256 },
+            }, { ...childOpts(this, opts), retainOnDelete: true });
+        }
         this.bucket = bucket.id;
         this.key = object.key;
         this.registerOutputs({ bucket: this.bucket, key: this.key });

@@ -8,6 +8,7 @@ import { checkNotLocked, flag, history, ns, openStack, pj, RefusedError, repeata
 import { currentRelease, releaseConfigOf } from "../history";
 import { servingVersion, stackSettings } from "../live";
 import { overrideOf, provenanceGate } from "../provenance";
+import { Notifier, releaseImages, webhookOf } from "../notify";
 import { applyAttempt, atomicOf, cleanLiveSchema, ConfigSnapshot } from "../update";
 import { stackConfigFile } from "../workspace";
 
@@ -54,6 +55,7 @@ async function cmdDeploy(v: DeployOptions): Promise<void> {
     const pending = history(stack);
     pending.catch(() => undefined);
     const current = await stack.getAllConfig();
+    const notifier = new Notifier(webhookOf(current));
     const flags: Record<string, string | undefined> = {
         version: v.version, image: v.image,
         imageDigest: v.digest, gitSha: v.sha,
@@ -112,6 +114,7 @@ async function cmdDeploy(v: DeployOptions): Promise<void> {
     const before = last && serving === last.version ? { version: last.version, release: releaseConfigOf(updates, last.update) } : undefined;
     await applyAttempt({
         stack, settings, snapshot, what: "deploy", version, imageRef: ref, before, atomic: atomicOf(v, settings),
+        notices: { notifier, images: releaseImages(settings.get("services"), settings.get("appName"), ref, values.images) },
     }, v.preview === true, `deploy ${version}`);
     if (v.preview !== true) console.log(`deployctl: ${stack.name} runs ${version}`);
 }

@@ -3,6 +3,7 @@ import { Command } from "commander";
 import { checkSettingValue } from "../../components/config";
 import { checkNotLocked, flag, ns, openStack, pj, RefusedError, requireStack, stackOption, UsageError } from "../common";
 import { servingVersion, stackSettings } from "../live";
+import { Notifier, releaseImages, webhookOf } from "../notify";
 import { apply, ConfigSnapshot, UpdateFailed } from "../update";
 import { stackConfigFile } from "../workspace";
 
@@ -35,6 +36,7 @@ async function cmdMaintenance(state: string | undefined, v: MaintenanceOptions):
     checkNotLocked(stack.name);
     const cfg = await stack.getAllConfig();
     const settings = await stackSettings(stack, cfg);
+    const notifier = new Notifier(webhookOf(cfg));
     if (Number(settings.get("proxyPort")) === 0) {
         throw new RefusedError(`stack ${stack.name} has no proxy (${pj("proxyPort")} is 0), and the maintenance page is the proxy's; nothing was changed`);
     }
@@ -58,5 +60,13 @@ async function cmdMaintenance(state: string | undefined, v: MaintenanceOptions):
         }
         throw err;
     }
-    if (v.preview !== true) console.log(`deployctl: maintenance ${state} on ${stack.name}${text}; ${version} serves behind it`);
+    if (v.preview !== true) {
+        notifier.send({
+            event: state === "on" ? "maintenance.on" : "maintenance.off", stack: stack.name, version,
+            images: releaseImages(settings.get("services"), settings.get("appName"), `${cfg[ns("image")]?.value}@${cfg[ns("imageDigest")]?.value}`, cfg[ns("images")]?.value),
+            ...(state === "on" ? { message: message ?? settings.get("maintenanceMessage") } : {}),
+        });
+        await notifier.flush();
+        console.log(`deployctl: maintenance ${state} on ${stack.name}${text}; ${version} serves behind it`);
+    }
 }

@@ -11,6 +11,7 @@ import { checkNotLocked, flag, history, ns, openStack, pj, RefusedError, require
 import { currentRelease, historyRows, releaseConfigOf, selectRollbackTarget } from "../history";
 import { dockerEnvOf, imageMigrationFiles, run, servingVersion, sha256File, stackHosts, stackSettings } from "../live";
 import { overrideOf, provenanceGate } from "../provenance";
+import { Notifier, releaseImages, webhookOf } from "../notify";
 import { applyAttempt, atomicOf, cleanLiveSchema, ConfigSnapshot } from "../update";
 import { stackConfigFile } from "../workspace";
 
@@ -55,6 +56,7 @@ async function cmdRollback(target: string | undefined, v: RollbackOptions): Prom
     // The history and the config are read at once (two CLI calls), then what serves.
     const [updates, cfg] = await Promise.all([history(stack), stack.getAllConfig()]);
     const settings = await stackSettings(stack, cfg);
+    const notifier = new Notifier(webhookOf(cfg));
     const serving = await servingVersion(settings);
     const chosen = selectRollbackTarget(updates, target, serving);
     const current = currentRelease(updates)!;
@@ -161,9 +163,12 @@ async function cmdRollback(target: string | undefined, v: RollbackOptions): Prom
     const before = serving === from.version ? { version: from.version, release: releaseConfigOf(updates, fromRow.update) } : undefined;
     await applyAttempt({
         stack, settings, snapshot, what: "rollback", version: chosen.version, imageRef: ref, before, atomic: atomicOf(v, settings),
+        notices: { notifier, images: releaseImages(settings.get("services"), settings.get("appName"), ref, rel.images) },
     }, v.preview === true, `rollback to ${chosen.version} from ${from.version} (db ${mode})`);
     if (v.preview !== true) console.log(`deployctl: ${stack.name} runs ${chosen.version} again (rolled back from ${from.version})`);
     if (v.preview !== true && extra[pj("maintenance")]) {
+        notifier.send({ event: "maintenance.on", stack: stack.name, version: chosen.version, images: {}, message: extra[pj("maintenanceMessage")].value });
+        await notifier.flush();
         console.log(`deployctl: maintenance stays on: check ${chosen.version}, then: deployctl maintenance off --stack ${stack.name}`);
     }
 }

@@ -31,14 +31,6 @@ run_tool() {
   fi
 }
 
-# Lists the migration files an image carries, without running it.
-migration_files() {
-  local cid
-  cid=$(docker create --entrypoint "$MIGRATE_CMD" "$1") || return 1
-  docker cp "$cid:$MIGRATIONS_DIR/." - | tar -t 2>/dev/null | sed 's#^\./##' || true
-  docker rm "$cid" >/dev/null
-}
-
 state=$(migrate "$IMAGE_REF" version) || { echo "migrations failed: could not read the schema version with $IMAGE_REF; nothing was changed" >&2; exit 1; }
 cur=${state%% *}; dirty=${state##* }
 if [ "$dirty" != false ]; then

@@ -24,6 +24,7 @@ function mockStdout(name: string): string {
     }
     if (name.endsWith("-migrate")) return '{"from":1,"to":2}';
     if (name.endsWith("-container")) return '{"containerId":"' + "c".repeat(64) + '","startedAt":"2026-11-01T00:00:00Z"}';
+    if (name.endsWith("-bundle")) return 'artifact: ok\n{"path":"/var/backups/api-server/release_v1.1.0_20261101T000000Z.tar.gz","sha256":"' + "e".repeat(64) + '","bytes":2048}';
     if (name.endsWith("-check")) return 'smoke: ok\n{"liveSchema":2,"dirty":false,"endpoints":0}';
     return "ok";
 }

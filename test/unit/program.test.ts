@@ -165,6 +165,24 @@ describe("deploy program (mocked engine)", function () {
         expect(String(err)).to.include('api-server:appDriver "provider" is no longer supported');
     });
 
+    it("writes the release bundle after the last smoke test, with secrets redacted, and puts its hash in the record", async () => {
+        const run = await runProgram(validConfig({ "api-server:webhookUrl": "https://hooks.example/T0/B0/secret-token" }));
+        const bundle = run.byName("artifact-bundle");
+        expect(bundle.dependencies).to.include(run.byName("smoke-check").urn);
+        const env = bundle.raw.environment as Record<string, string>;
+        const config = JSON.parse(env.ARTIFACT_CONFIG) as Record<string, unknown>;
+        expect(config["api-server:dbPassword"]).to.equal("[secret]");
+        expect(config["api-server:webhookUrl"]).to.equal("[secret]");
+        expect(config["release:version"]).to.equal("v1.1.0");
+        expect(env.ARTIFACT_CONFIG + env.ARTIFACT_RECORD).to.not.include("s3cret-password-value").and.not.include("secret-token");
+        expect(JSON.parse(env.ARTIFACT_RECORD)).to.include({ version: "v1.1.0", gitSha: "4d894ce32fa1ab24d29076b8ac6fc275a9bc145f" });
+        expect(env.ARTIFACT_IMAGES).to.equal("api-server 127.0.0.1:5000/acme/api@sha256:" + "b".repeat(64));
+        expect(env).to.include({ IMAGE_REF: "127.0.0.1:5000/acme/api@sha256:" + "b".repeat(64), MIGRATIONS_DIR: "/migrations" });
+        expect(bundle.raw).to.not.have.property("delete");
+        const record = await valueOf(run.exports.releaseRecord as never) as { artifact: unknown };
+        expect(record.artifact).to.deep.equal({ path: "/var/backups/api-server/release_v1.1.0_20261101T000000Z.tar.gz", sha256: "e".repeat(64), bytes: 2048 });
+    });
+
     it("adds a private, versioned, encrypted off-site bucket only when enabled", async () => {
         const off = await runProgram(validConfig());
         expect(off.resources.some(r => r.type.startsWith("aws:"))).to.equal(false);
@@ -175,6 +193,8 @@ describe("deploy program (mocked engine)", function () {
             "aws:s3/bucketVersioning:BucketVersioning", "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
             "aws:s3/bucketObjectv2:BucketObjectv2",
         ]);
+        const objects = on.resources.filter(r => r.type === "aws:s3/bucketObjectv2:BucketObjectv2").map(r => r.raw.key);
+        expect(objects, "the dump and the release bundle").to.deep.equal(["dumps/pre_release_v1.1.0_20261101T000000Z.dump", "artifacts/release_v1.1.0_20261101T000000Z.tar.gz"]);
         const block = on.resources.find(r => r.type === "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")!;
         expect(block.raw).to.deep.include({ blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true });
     });

@@ -8,9 +8,24 @@ import { toolEnv } from "../../cli/workspace";
 import { databaseUrl } from "../../components/migrations";
 import { offsiteKey } from "../../components/offsiteCopy";
 import { renderReleaseMarkdown, ReleaseRecord } from "../../components/record";
+import { configSecretKeys, redactedConfig } from "../../components/releaseArtifact";
 import { lastJsonLine, withDockerHost } from "../../components/shell";
 
 describe("pure helpers", () => {
+    it("keeps the stack's config for the release bundle with every secret key redacted, objects parsed", () => {
+        const all = {
+            "api-server:services": '[{"name":"api","env":{"A":"x"}}]', "api-server:appEnv": '{"TOKEN":"t0p"}',
+            "api-server:dbPassword": "pw", "api-server:webhookUrl": "https://hooks.example/x", "release:version": "v1.0.0", "api-server:odd": "{not json",
+        };
+        expect(redactedConfig(all, ["api-server:appEnv"])).to.deep.equal({
+            "api-server:appEnv": "[secret]", "api-server:dbPassword": "[secret]", "api-server:odd": "{not json",
+            "api-server:services": [{ name: "api", env: { A: "x" } }], "api-server:webhookUrl": "[secret]", "release:version": "v1.0.0",
+        });
+        expect(configSecretKeys({ PULUMI_CONFIG_SECRET_KEYS: '["api-server:appEnv"]' })).to.deep.equal(["api-server:appEnv"]);
+        expect(configSecretKeys({})).to.deep.equal([]);
+        expect(configSecretKeys({ PULUMI_CONFIG_SECRET_KEYS: "garbage" })).to.deep.equal([]);
+    });
+
     it("reads a script's JSON result from its last JSON line", () => {
         expect(lastJsonLine<{ a: number }>('progress\n{"a":1}\n')).to.deep.equal({ a: 1 });
         expect(() => lastJsonLine("no result")).to.throw("no JSON result line");
