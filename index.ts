@@ -34,6 +34,11 @@ const { release, settings: s } = (() => {
         throw err;
     }
 })();
+// The webhook's URL carries the ops channel's token: a value stored in plain text is refused
+// (the language host names the secret keys, as upstream's does; deployctl refuses it too).
+if ((pulumi.runtime.allConfig()[`${PROJECT}:webhookUrl`] ?? "") !== "" && !configSecretKeys().includes(`${PROJECT}:webhookUrl`)) {
+    throw new pulumi.RunError(`${PROJECT}:webhookUrl is stored in plain text, but it carries the webhook's token: set it with pulumi config set --secret webhookUrl <url>`);
+}
 const password = project.getSecret("dbPassword");
 if (password === undefined) {
     throw new pulumi.RunError(`${PROJECT}:dbPassword is not set: run pulumi config set --secret dbPassword <password>`);

@@ -14,6 +14,7 @@
 // and what the commands share is common.ts.
 import { Command, CommanderError } from "commander";
 import { Outcome, RefusedError, refuseAmbiguousValues, UsageError } from "./common";
+import { registerCut } from "./commands/cut";
 import { registerDecide } from "./commands/decide";
 import { registerDeploy } from "./commands/deploy";
 import { registerForceSchema } from "./commands/force-schema";
@@ -28,7 +29,7 @@ import { colourOn, red } from "./output";
 
 /** Every command, in the order the overview lists them. */
 const COMMANDS: ((program: Command, outcome: Outcome) => void)[] = [
-    registerDeploy, registerRollback, registerMaintenance, registerForceSchema, registerStatus,
+    registerCut, registerDeploy, registerRollback, registerMaintenance, registerForceSchema, registerStatus,
     registerReleases, registerHistory, registerRecord, registerRestore, registerDecide,
 ];
 

@@ -191,9 +191,8 @@ async function containerVersion(s: StackSettings, name: string, host?: LiveHost)
     return c?.version || undefined;
 }
 
-/** The migration file names an image carries (its migrationsDir), read without running it. */
-export async function imageMigrationFiles(s: StackSettings, ref: string): Promise<string[]> {
-    const env = dockerEnvOf(s);
+/** The migration file names an image carries (its migrationsDir), read without running it, on the stack's first host by default. */
+export async function imageMigrationFiles(s: StackSettings, ref: string, env: NodeJS.ProcessEnv = dockerEnvOf(s)): Promise<string[]> {
     const created = await run("docker", ["create", "--entrypoint", s.get("migrateCommand"), ref], env);
     if (created.code !== 0) throw new Error(`cannot create a container of ${ref}: ${created.out.split("\n").pop()}`);
     const id = created.out.split("\n").pop()!.trim();

@@ -47,7 +47,7 @@ example: deployctl deploy --stack prod --version v1.4.0 --image registry.example
         .action((opts: DeployOptions) => cmdDeploy(opts));
 }
 
-async function cmdDeploy(v: DeployOptions): Promise<void> {
+export async function cmdDeploy(v: DeployOptions): Promise<void> {
     const override = overrideOf(v.overrideProvenance);
     const stack = await openStack(requireStack(v));
     checkNotLocked(stack.name);

@@ -166,7 +166,14 @@ describe("deploy program (mocked engine)", function () {
     });
 
     it("writes the release bundle after the last smoke test, with secrets redacted, and puts its hash in the record", async () => {
-        const run = await runProgram(validConfig({ "api-server:webhookUrl": "https://hooks.example/T0/B0/secret-token" }));
+        // The language host names the secret keys in the program's environment, as upstream's does.
+        process.env.PULUMI_CONFIG_SECRET_KEYS = JSON.stringify(["api-server:dbPassword", "api-server:webhookUrl"]);
+        let run: Awaited<ReturnType<typeof runProgram>>;
+        try {
+            run = await runProgram(validConfig({ "api-server:webhookUrl": "https://hooks.example/T0/B0/secret-token" }));
+        } finally {
+            delete process.env.PULUMI_CONFIG_SECRET_KEYS;
+        }
         const bundle = run.byName("artifact-bundle");
         expect(bundle.dependencies).to.include(run.byName("smoke-check").urn);
         const env = bundle.raw.environment as Record<string, string>;
@@ -181,6 +188,12 @@ describe("deploy program (mocked engine)", function () {
         expect(bundle.raw).to.not.have.property("delete");
         const record = await valueOf(run.exports.releaseRecord as never) as { artifact: unknown };
         expect(record.artifact).to.deep.equal({ path: "/var/backups/api-server/release_v1.1.0_20261101T000000Z.tar.gz", sha256: "e".repeat(64), bytes: 2048 });
+    });
+
+    it("refuses a webhook URL stored in plain text, naming the key", async () => {
+        let err: unknown;
+        await runProgram(validConfig({ "api-server:webhookUrl": "https://hooks.example/T0/B0/plain" })).catch(e => { err = e; });
+        expect(String(err)).to.include("api-server:webhookUrl is stored in plain text, but it carries the webhook's token");
     });
 
     it("adds a private, versioned, encrypted off-site bucket only when enabled", async () => {

@@ -4,6 +4,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { compareCounts, countsTable, parseCounts } from "../../cli/drill";
+import { highestMigration, trunkParts } from "../../cli/cut";
 import { toolEnv } from "../../cli/workspace";
 import { databaseUrl } from "../../components/migrations";
 import { offsiteKey } from "../../components/offsiteCopy";
@@ -12,6 +13,14 @@ import { configSecretKeys, redactedConfig } from "../../components/releaseArtifa
 import { lastJsonLine, withDockerHost } from "../../components/shell";
 
 describe("pure helpers", () => {
+    it("splits a trunk ref into its remote and branch, and reads a release's schema from its highest up-migration", () => {
+        expect(trunkParts("origin/main")).to.deep.equal({ remote: "origin", branch: "main" });
+        expect(trunkParts("upstream/release/2.x")).to.deep.equal({ remote: "upstream", branch: "release/2.x" });
+        expect(trunkParts("main")).to.deep.equal({ remote: "origin", branch: "main" });
+        expect(highestMigration(["001_a.up.sql", "001_a.down.sql", "012_b.up.sql", "013_c.down.sql", "README"])).to.equal(12);
+        expect(highestMigration([])).to.equal(0);
+    });
+
     it("keeps the stack's config for the release bundle with every secret key redacted, objects parsed", () => {
         const all = {
             "api-server:services": '[{"name":"api","env":{"A":"x"}}]', "api-server:appEnv": '{"TOKEN":"t0p"}',
