@@ -153,7 +153,11 @@ export const DEFAULTS: Readonly<Record<string, string>> = {
     trunkRef: "origin/main",
     provenanceOverride: "",
     batchSize: "1",
+    webhookUrl: "",
 };
+
+/** Settings the program never reads (deployctl does): reading a secret with Config.get would warn on every update. */
+const UNREAD_SETTINGS = ["webhookUrl"];
 
 const SHA_RE = /^[0-9a-f]{40}$/;
 const HEX64_RE = /^[0-9a-f]{64}$/;
@@ -330,7 +334,7 @@ export function parseDeployConfig(src: ConfigSource, appEnv?: unknown, criticalE
     }
 
     const s: Record<string, string> = {};
-    for (const key of Object.keys(DEFAULTS)) {
+    for (const key of Object.keys(DEFAULTS).filter(k => !UNREAD_SETTINGS.includes(k))) {
         const raw = src.get(PROJECT, key) ?? DEFAULTS[key];
         const p = SETTING_RULES[key](`${PROJECT}:${key}`, raw);
         if (p) problems.push(p);
