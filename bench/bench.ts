@@ -274,7 +274,7 @@ async function main(): Promise<void> {
                 const target = i % 2 === 0 ? "v1.0.0" : "v1.1.0";
                 let out = "";
                 a2.push(await timed(() => { out = must(s.deploy(target), "deploy").stdout; }));
-                const m = /\(dump ([\d.]+)s, verification ([\d.]+)s\)/.exec(out);
+                const m = /\(dump ([\d.]+)s, verification ([\d.]+)s/.exec(out);
                 if (m) { dumpS.push(Number(m[1])); verifyS.push(Number(m[2])); }
                 const file = path.join(work, `raw-${i}.dump`);
                 b2.push(await timed(async () => {
@@ -359,7 +359,7 @@ async function main(): Promise<void> {
         const c1 = results.find(r => r.name.startsWith("1."));
         if (c1) table.push("", `raw swap alone (the floor of case 1): ${fmt(c1.extra!.rawSwap as Summary)}`);
         for (const c2 of results.filter(r => r.name.startsWith("2.")).map(r => r.extra!)) {
-            table.push(`backup of ${(Number(c2.databaseBytes) / 2 ** 30).toFixed(2)} GiB: dump ${fmt(c2.backupDump as Summary)}, verification by restore ${fmt(c2.backupVerification as Summary)}`);
+            table.push(`backup of ${(Number(c2.databaseBytes) / 2 ** 30).toFixed(2)} GiB: dump ${fmt(c2.backupDump as Summary)}, verification by restore, side by side with the dump, ${fmt(c2.backupVerification as Summary)}`);
         }
         const c4 = results.find(r => r.name.startsWith("4."));
         if (c4) table.push(`no-op ups ran ${c4.extra!.commandsRunByNoOpUps} commands in ${RUNS} runs`);
