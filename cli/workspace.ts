@@ -63,10 +63,15 @@ export function useToolEnv(): void {
 
 let command: Promise<PulumiCommand> | undefined;
 
-/** A workspace at the project root; the CLI's `pulumi version` check runs once per process, not once per workspace. */
+/**
+ * A workspace at the project root. The CLI's `pulumi version` check (the Automation API's
+ * minimum version) runs once per process, and not at all for the project's own CLI in
+ * .tools/bin, whose version the toolchain pins (it saves a CLI start on every command).
+ */
 async function workspace(workDir: string): Promise<LocalWorkspace> {
     useToolEnv();
-    command ??= PulumiCommand.get();
+    const own = (process.env.PATH ?? "").split(path.delimiter)[0] === path.join(ROOT, ".tools", "bin");
+    command ??= PulumiCommand.get({ skipVersionCheck: own });
     return LocalWorkspace.create({ workDir, pulumiCommand: await command });
 }
 
@@ -96,11 +101,21 @@ export async function stackNames(workDir = ROOT): Promise<string[]> {
  * StackMissingError naming it and the stacks there are.
  */
 export async function openExistingStack(stackName: string, workDir = ROOT): Promise<Stack> {
+    // A file:// backend's stack file proves the stack exists without a `pulumi stack ls`.
+    if (stackFileExists(stackName)) return openStack(stackName, workDir);
     const names = await stackNames(workDir);
     if (!names.includes(stackName)) {
         throw new StackMissingError(`stack ${JSON.stringify(stackName)} does not exist in ${process.env.PULUMI_BACKEND_URL ?? "the backend"}; stacks there: ${names.length ? names.join(", ") : "none"}`);
     }
     return openStack(stackName, workDir);
+}
+
+/** Whether a file:// backend holds the stack's checkpoint (project-scoped or legacy layout, plain or gzipped). */
+export function stackFileExists(stackName: string, project = PROJECT): boolean {
+    const url = process.env.PULUMI_BACKEND_URL ?? "";
+    if (!url.startsWith("file://") || !/^[A-Za-z0-9_.-]+$/.test(stackName)) return false;
+    const base = path.join(url.slice("file://".length), ".pulumi", "stacks");
+    return [path.join(base, project, stackName), path.join(base, stackName)].some(f => fs.existsSync(`${f}.json`) || fs.existsSync(`${f}.json.gz`));
 }
 
 /** Path of a stack's settings file (its config), e.g. Pulumi.prod.yaml. */
