@@ -198,8 +198,8 @@ const artifact = new ReleaseArtifact("artifact", {
     images: Object.fromEntries(s.services.map(svc => [svc.name, svc.imageRef])),
     imageRef: primary.imageRef, migrateCommand: s.migrateCommand, migrationsDir: s.migrationsDir, dockerHost: s.hosts[0].endpoint,
 }, { dependsOn: batchGate });
-const record: pulumi.Output<ReleaseRecord> = pulumi.all([core, artifact.path, artifact.sha256, artifact.bytes])
-    .apply(([r, path, sha256, bytes]) => ({ ...r, artifact: { path, sha256, bytes } }));
+const record: pulumi.Output<ReleaseRecord> = pulumi.all([core, artifact.path, artifact.sha256, artifact.bytes, artifact.error])
+    .apply(([r, path, sha256, bytes, error]) => ({ ...r, artifact: { path, sha256, bytes, ...(error ? { error } : {}) } }));
 
 const offsite = s.offsiteEnabled
     ? new OffsiteCopy("offsite", { dumpPath: backup.path, sha256: backup.sha256, artifact: { path: artifact.path, sha256: artifact.sha256 } }, { dependsOn: [backup] })

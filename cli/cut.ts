@@ -11,7 +11,7 @@
 import { spawn } from "child_process";
 import { RefusedError } from "./common";
 import { run, RunResult } from "./live";
-import { inRegistry, MANIFEST_ACCEPT, registryUrl } from "./registry";
+import { MANIFEST_ACCEPT, registryUrl } from "./registry";
 import { REVISION_LABEL, VERSION_LABEL } from "./provenance";
 
 /** The release a cut produced: what deploy needs. */
@@ -20,6 +20,8 @@ export interface CutRelease {
     gitSha: string;
     image: string;
     digest: string;
+    /** What a failure after the cut leaves behind: the tag and the image tags. */
+    left: () => string;
 }
 
 /** The remote and branch of a trunk ref: origin/main → origin, main. */
@@ -45,10 +47,12 @@ export async function cutRelease(o: { version: string; repo: string; trunkRef: s
     const { remote, branch } = trunkParts(o.trunkRef);
     const git = (...args: string[]) => run("git", ["-C", repo, ...args], { ...process.env, GIT_TERMINAL_PROMPT: "0" });
     const last = (r: RunResult) => r.out.split("\n").filter(l => l.trim() !== "").pop() ?? "no output";
-    let tagPushed = false;
-    const left = () => tagPushed
-        ? `the annotated tag ${version} is on ${remote}; nothing was deployed (fix it, then run the same cut again: a tag on HEAD is kept)`
-        : "nothing was changed";
+    let tagPushed = false, imagePushed = false;
+    const left = () => imagePushed
+        ? `the annotated tag ${version} is on ${remote} and image tags are in the registry; nothing was deployed (image tags are never overwritten: once fixed, cut the next version)`
+        : tagPushed
+            ? `the annotated tag ${version} is on ${remote}; nothing was deployed (fix it, then run the same cut again: a tag on HEAD is kept)`
+            : "nothing was changed";
     const step = async <T>(n: number, name: string, body: () => Promise<T>): Promise<T> => {
         try {
             return await body();
@@ -66,14 +70,14 @@ export async function cutRelease(o: { version: string; repo: string; trunkRef: s
         if (head !== branch) throw new Error(`${repo} is on ${head === "" ? "a detached HEAD" : `branch ${head}`}; releases are cut from ${branch} only (git checkout ${branch})`);
         const dirty = (await git("status", "--porcelain", "--untracked-files=normal")).out.split("\n").filter(l => l.trim() !== "");
         if (dirty.length > 0) throw new Error(`the tree of ${repo} is not clean (${dirty.length} changed or untracked file${dirty.length > 1 ? "s" : ""}, first: ${dirty[0].trim()}); commit or stash first`);
-        const ff = await git("merge", "--ff-only", "--quiet", o.trunkRef);
-        if (ff.code !== 0) {
-            const ahead = (await git("rev-list", "--count", `${o.trunkRef}..HEAD`)).out.trim();
+        // Checked without moving the branch: it is fast-forwarded only once every check passed.
+        const ahead = Number((await git("rev-list", "--count", `${o.trunkRef}..HEAD`)).out.trim());
+        const behind = Number((await git("rev-list", "--count", `HEAD..${o.trunkRef}`)).out.trim());
+        if (ahead > 0 && behind > 0) {
             throw new Error(`${branch} cannot fast-forward to ${o.trunkRef}: it has ${ahead} commit(s) that ${o.trunkRef} lacks (git pull --ff-only refuses); release only from ${o.trunkRef}`);
         }
-        const ahead = Number((await git("rev-list", "--count", `${o.trunkRef}..HEAD`)).out.trim());
         if (ahead > 0) throw new Error(`${branch} has ${ahead} commit(s) not on ${o.trunkRef}; release only from ${o.trunkRef} (push them through review first)`);
-        const head40 = (await git("rev-parse", "HEAD")).out.trim();
+        const head40 = (await git("rev-parse", `${o.trunkRef}^{commit}`)).out.trim();
         const tag = await git("cat-file", "-t", `refs/tags/${version}`);
         if (tag.code === 0) {
             const target = (await git("rev-parse", `refs/tags/${version}^{commit}`)).out.trim();
@@ -81,7 +85,13 @@ export async function cutRelease(o: { version: string; repo: string; trunkRef: s
                 throw new Error(`tag ${version} already exists (${tag.out.trim() === "tag" ? "annotated" : "lightweight"}, on ${target.slice(0, 12)}); a release tag is never moved: cut the next version`);
             }
         }
-        if (await inRegistry(`${image}@${version}`)) throw new Error(`${image}:${version} is already in the registry; image tags are immutable: cut the next version`);
+        const known = await registryStatus(image, version);
+        if (known === "200") throw new Error(`${image}:${version} is already in the registry; image tags are immutable: cut the next version`);
+        if (known !== "404") throw new Error(`cannot tell whether ${image}:${version} is already in the registry (${known}); image tags are never overwritten, so cut stops here`);
+        if (behind > 0) {
+            const ff = await git("merge", "--ff-only", "--quiet", o.trunkRef);
+            if (ff.code !== 0) throw new Error(`git merge --ff-only ${o.trunkRef} failed: ${last(ff)}`);
+        }
         log(`deployctl: cut ${version}: 1/5 pre-flight: ${branch} is at ${o.trunkRef} (${head40.slice(0, 12)}), the tree is clean, ${version} is new`);
         return head40;
     });
@@ -110,6 +120,7 @@ export async function cutRelease(o: { version: string; repo: string; trunkRef: s
         if (built.code !== 0) throw new Error(`docker build failed: ${last(built)}`);
         for (const t of tags) {
             const pushed = await run("docker", ["push", "--quiet", t], process.env);
+            imagePushed ||= pushed.code === 0;
             if (pushed.code !== 0) throw new Error(`docker push ${t} failed: ${last(pushed)}`);
         }
         log(`deployctl: cut ${version}: 3/5 built from ${short} with its OCI labels, pushed ${tags.join(" and ")}`);
@@ -127,22 +138,30 @@ export async function cutRelease(o: { version: string; repo: string; trunkRef: s
         log(`deployctl: cut ${version}: 4/5 digest ${fromRegistry} (both tags)`);
         return fromRegistry;
     });
-    return { version, gitSha: sha, image, digest };
+    return { version, gitSha: sha, image, digest, left };
 }
 
-/** docker build of a commit's files (git archive: committed files only), streaming nothing; its output when it fails. */
+/** docker build of a commit's files (git archive: committed files only); its output when it fails. */
 function buildFromGit(repo: string, sha: string, args: string[]): Promise<RunResult> {
     return new Promise(resolve => {
+        let out = "";
         const archive = spawn("git", ["-C", repo, "archive", "--format=tar", sha], { stdio: ["ignore", "pipe", "pipe"] });
         const build = spawn("docker", ["build", "--quiet", ...args, "-"], { stdio: ["pipe", "pipe", "pipe"] });
-        let out = "";
+        const archived = new Promise<number>(done => {
+            archive.on("error", err => { out += err.message; done(1); });
+            archive.on("close", code => done(code ?? 1));
+        });
+        // A build that stops early closes its stdin: the archive's write then fails (EPIPE), which is its error, not a crash.
+        build.stdin.on("error", () => undefined);
         archive.stdout.pipe(build.stdin);
         archive.stderr.on("data", t => { out += String(t); });
         build.stdout.on("data", t => { out += String(t); });
         build.stderr.on("data", t => { out += String(t); });
-        archive.on("error", err => { out += err.message; });
         build.on("error", err => resolve({ code: 1, out: `${out}${err.message}` }));
-        build.on("close", code => resolve({ code: code ?? 1, out: out.trim() }));
+        build.on("close", async code => {
+            const a = await archived;
+            resolve({ code: code === 0 && a === 0 ? 0 : 1, out: a !== 0 && code === 0 ? `git archive ${sha} failed: ${out.trim()}` : out.trim() });
+        });
     });
 }
 
@@ -154,4 +173,12 @@ async function registryDigest(image: string, tag: string): Promise<string> {
     const m = /^docker-content-digest:\s*(sha256:[0-9a-f]{64})\s*$/im.exec(r.out);
     if (r.code !== 0 || !m) throw new Error(`cannot read the digest of ${image}:${tag} from its registry (${r.out.split("\n").pop()})`);
     return m[1];
+}
+
+/** The registry's answer for a tag's manifest: "200", "404", or another HTTP status or curl's error. */
+async function registryStatus(image: string, tag: string): Promise<string> {
+    const url = registryUrl(`${image}@${tag}`, `manifests/${tag}`);
+    if (!url) return `${image} is not registry/repository`;
+    const r = await run("curl", ["-sS", "-o", "/dev/null", "-I", "--max-time", "10", "-w", "%{http_code}", "-H", `Accept: ${MANIFEST_ACCEPT}`, url], process.env);
+    return r.code === 0 ? r.out.trim() : r.out.split("\n").pop() ?? "no answer";
 }

@@ -63,15 +63,10 @@ export function useToolEnv(): void {
 
 let command: Promise<PulumiCommand> | undefined;
 
-/**
- * A workspace at the project root. The CLI's `pulumi version` check (the Automation API's
- * minimum version) runs once per process, and not at all for the project's own CLI in
- * .tools/bin, whose version the toolchain pins (it saves a CLI start on every command).
- */
+/** A workspace at the project root; the CLI's `pulumi version` check runs once per process, not once per workspace. */
 async function workspace(workDir: string): Promise<LocalWorkspace> {
     useToolEnv();
-    const own = (process.env.PATH ?? "").split(path.delimiter)[0] === path.join(ROOT, ".tools", "bin");
-    command ??= PulumiCommand.get({ skipVersionCheck: own });
+    command ??= PulumiCommand.get();
     return LocalWorkspace.create({ workDir, pulumiCommand: await command });
 }
 
@@ -102,6 +97,7 @@ export async function stackNames(workDir = ROOT): Promise<string[]> {
  */
 export async function openExistingStack(stackName: string, workDir = ROOT): Promise<Stack> {
     // A file:// backend's stack file proves the stack exists without a `pulumi stack ls`.
+    useToolEnv();
     if (stackFileExists(stackName)) return openStack(stackName, workDir);
     const names = await stackNames(workDir);
     if (!names.includes(stackName)) {
@@ -110,12 +106,16 @@ export async function openExistingStack(stackName: string, workDir = ROOT): Prom
     return openStack(stackName, workDir);
 }
 
-/** Whether a file:// backend holds the stack's checkpoint (project-scoped or legacy layout, plain or gzipped). */
+/**
+ * Whether a file:// backend holds the stack's checkpoint under this project (plain or
+ * gzipped). A backend in the legacy layout, shared by every project, is not read here:
+ * the caller asks `pulumi stack ls` instead.
+ */
 export function stackFileExists(stackName: string, project = PROJECT): boolean {
     const url = process.env.PULUMI_BACKEND_URL ?? "";
     if (!url.startsWith("file://") || !/^[A-Za-z0-9_.-]+$/.test(stackName)) return false;
-    const base = path.join(url.slice("file://".length), ".pulumi", "stacks");
-    return [path.join(base, project, stackName), path.join(base, stackName)].some(f => fs.existsSync(`${f}.json`) || fs.existsSync(`${f}.json.gz`));
+    const file = path.join(url.slice("file://".length), ".pulumi", "stacks", project, stackName);
+    return fs.existsSync(`${file}.json`) || fs.existsSync(`${file}.json.gz`);
 }
 
 /** Path of a stack's settings file (its config), e.g. Pulumi.prod.yaml. */

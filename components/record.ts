@@ -43,7 +43,7 @@ export interface ReleaseRecord {
     hosts?: Record<string, HostRecord>;
     batchSize?: string;
     /** The release bundle (config without secrets, this record, images, migration files), beside the dumps. */
-    artifact?: { path: string; sha256: string; bytes: number };
+    artifact?: { path: string; sha256: string; bytes: number; error?: string };
     deployedAt: string;
     kind: "deploy" | "rollback";
     replacesVersion: string;
@@ -73,7 +73,9 @@ export function renderReleaseMarkdown(r: ReleaseRecord, history: { kind: string;
                 `| backup size | ${r.backup.bytes} bytes |`,
             ]),
         ...Object.entries(r.services ?? {}).map(([name, svc]) => `| service ${name} | \`${svc.imageRef}\` in \`${svc.container}\` |`),
-        ...(r.artifact ? [`| release bundle | \`${r.artifact.path}\` (sha256 \`${r.artifact.sha256}\`, also in SHA256SUMS) |`] : []),
+        ...(r.artifact ? [r.artifact.error
+            ? `| release bundle | **not written**: ${r.artifact.error} |`
+            : `| release bundle | \`${r.artifact.path}\` (sha256 \`${r.artifact.sha256}\`, also in SHA256SUMS) |`] : []),
         ...(r.restoredDump ? [`| restored dump | \`${r.restoredDump.path}\` (sha256 \`${r.restoredDump.sha256}\`) |`] : []),
         `| deployed at | ${r.deployedAt} |`,
         `| kind | ${r.kind}${r.kind === "rollback" ? ` (replaced ${r.replacesVersion}, database ${r.dbMode})` : ""} |`,

@@ -10,6 +10,13 @@ export interface ArtifactResult {
     path: string;
     sha256: string;
     bytes: number;
+    /** Why no bundle was written (it never fails the update: the release already serves). */
+    error?: string;
+}
+
+/** The bundle script: components/scripts/artifact.sh after image-lib.sh. */
+export function artifactScript(): string {
+    return scriptFile("artifact.sh", "image-lib.sh");
 }
 
 /** The value a secret setting has in the bundle. */
@@ -69,17 +76,23 @@ export interface ReleaseArtifactArgs {
     readonly dockerHost: string;
 }
 
-/** Writes the bundle; a new one whenever the record changes, none on an update that changes nothing. */
+/**
+ * Writes the bundle; a new one whenever the record changes, none on an update that changes
+ * nothing. It runs after the last smoke test, so a bundle that cannot be written is a warning
+ * and an `error` in the record, never a failed update.
+ */
 export class ReleaseArtifact extends pulumi.ComponentResource {
     public readonly path: pulumi.Output<string>;
     public readonly sha256: pulumi.Output<string>;
     public readonly bytes: pulumi.Output<number>;
+    /** Why no bundle was written; empty when it was. */
+    public readonly error: pulumi.Output<string>;
 
     constructor(name: string, args: ReleaseArtifactArgs, opts?: pulumi.ComponentResourceOptions) {
         super("api-server:release:ReleaseArtifact", name, {}, opts);
         const cmd = new command.local.Command(`${name}-bundle`, {
             interpreter: BASH,
-            create: scriptFile("artifact.sh", "image-lib.sh"),
+            create: artifactScript(),
             // No delete command: a bundle is never removed by `pulumi destroy` or a replacement.
             environment: withDockerHost({
                 ARTIFACT_DIR: args.dir,
@@ -96,6 +109,7 @@ export class ReleaseArtifact extends pulumi.ComponentResource {
         this.path = result.path;
         this.sha256 = result.sha256;
         this.bytes = result.bytes;
-        this.registerOutputs({ path: this.path, sha256: this.sha256, bytes: this.bytes });
+        this.error = result.apply(r => r.error ?? "");
+        this.registerOutputs({ path: this.path, sha256: this.sha256, bytes: this.bytes, error: this.error });
     }
 }

@@ -3,8 +3,9 @@
 import { Command } from "commander";
 import { checkReleaseValue, checkRepository, checkVersion, rangeProblems } from "../../components/config";
 import { checkNotLocked, flag, ns, openStack, requireStack, stackOption, UsageError } from "../common";
-import { cutRelease, highestMigration } from "../cut";
+import { CutStepFailed, cutRelease, highestMigration } from "../cut";
 import { imageMigrationFiles, stackSettings } from "../live";
+import { webhookOf } from "../notify";
 import { cmdDeploy } from "./deploy";
 
 interface CutOptions {
@@ -52,17 +53,34 @@ async function cmdCut(version: string, v: CutOptions): Promise<void> {
     const range = rangeProblems({ schemaMin: v.schemaMin, schemaMax: v.schemaMax })[0];
     if (range) throw new UsageError(range.replace(ns("schemaMin"), "--schema-min").replace(ns("schemaMax"), "--schema-max"));
 
+    // What the deploy would refuse for the stack's own settings is refused before anything is tagged.
+    if (v.deploy === true) webhookOf(cfg);
+
     const log = (line: string) => console.log(line);
     const r = await cutRelease({ version, repo, trunkRef: settings.get("trunkRef"), image, log });
     const ref = `${image}@${r.digest}`;
-    const schema = highestMigration(await imageMigrationFiles(settings, ref, process.env));
+    let schema: number;
+    try {
+        schema = highestMigration(await imageMigrationFiles(settings, ref, process.env));
+    } catch (err) {
+        throw new CutStepFailed(`cut ${version} stopped at step 5 (release config): ${(err as Error).message}; ${r.left()}`);
+    }
     const flags = {
         stack: stack.name, version, image, digest: r.digest, sha: r.gitSha, schema: String(schema),
         schemaMin: v.schemaMin, schemaMax: v.schemaMax, notes: v.notes ?? `cut from ${r.gitSha.slice(0, 12)}`,
     };
     if (v.deploy === true) {
         log(`deployctl: cut ${version}: 5/5 release config: written by the deploy (schema ${schema}); deploying`);
-        await cmdDeploy(flags);
+        try {
+            await cmdDeploy(flags);
+        } catch (err) {
+            // The deploy's own line, and what the cut left: its tag and images stay, ready for the same deploy.
+            const e = err as Error;
+            const again = ["deploy", "--stack", stack.name, "--version", version, "--image", image, "--digest", r.digest, "--sha", r.gitSha, "--schema", String(schema),
+                ...(v.schemaMin ? ["--schema-min", v.schemaMin] : []), ...(v.schemaMax ? ["--schema-max", v.schemaMax] : [])].join(" ");
+            e.message = `${e.message.split("\n")[0]} (cut ${version} itself is done: its tag and images are pushed; once fixed: deployctl ${again})`;
+            throw e;
+        }
         return;
     }
     const keys: Record<string, string | undefined> = {

@@ -37,14 +37,20 @@ async function cmdMaintenance(state: string | undefined, v: MaintenanceOptions):
     const cfg = await stack.getAllConfig();
     const settings = await stackSettings(stack, cfg);
     const notifier = new Notifier(webhookOf(cfg));
+    const version = cfg[ns("version")]?.value;
+    if (!version) throw new RefusedError(`stack ${stack.name} has no release yet; deploy one first`);
+    // Maintenance runs `pulumi up` on the whole config: a release config ahead of what serves
+    // (written by deployctl cut without --deploy, or by hand) would be deployed by it, unchecked.
+    const serving = await servingVersion(settings);
+    if (serving !== undefined && serving !== version) {
+        throw new RefusedError(`the stack's release config is ${version}, but ${serving} serves, so maintenance ${state} would deploy ${version}; deploy it first (deployctl deploy --stack ${stack.name}), or set the release: keys back to those of ${serving} (deployctl history --stack ${stack.name} --json); nothing was changed`);
+    }
     if (Number(settings.get("proxyPort")) === 0) {
         throw new RefusedError(`stack ${stack.name} has no proxy (${pj("proxyPort")} is 0), and the maintenance page is the proxy's; nothing was changed`);
     }
     if (settings.get("maintenance") === state && message === undefined) {
         throw new RefusedError(`maintenance is already ${state} on ${stack.name}; nothing was changed`);
     }
-    const version = cfg[ns("version")]?.value;
-    if (!version) throw new RefusedError(`stack ${stack.name} has no release yet; deploy one first`);
     const snapshot = new ConfigSnapshot(stackConfigFile(stack.name));
     await stack.setAllConfig({
         [pj("maintenance")]: { value: state },

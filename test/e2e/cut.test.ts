@@ -125,5 +125,12 @@ describe("deployctl cut (the test app's repository, the local registry, a real s
         expect(s.pulumiOk(["config", "get", "release:imageDigest"]).trim()).to.match(/^sha256:[0-9a-f]{64}$/);
         expect(s.history().length, "nothing deployed").to.equal(updates);
         expect(tagIn(origin, "v1.7.1")).to.equal(true);
+        // Maintenance runs pulumi up on the whole config: with the release config ahead of what serves it is refused.
+        const before = s.config();
+        const m = s.deployctl(["maintenance", "on"]);
+        expect(m.code, m.stdout + m.stderr).to.equal(2);
+        expect(m.stderr.trim()).to.equal(`deployctl: the stack's release config is v1.7.1, but v1.7.0 serves, so maintenance on would deploy v1.7.1; deploy it first (deployctl deploy --stack ${s.name}), or set the release: keys back to those of v1.7.0 (deployctl history --stack ${s.name} --json); nothing was changed`);
+        expect(s.config()).to.equal(before);
+        expect(s.history().length).to.equal(updates);
     });
 });

@@ -6,6 +6,7 @@ import * as path from "path";
 import { backupScript, BackupResult } from "../../components/databaseBackup";
 import { restoreScript } from "../../components/databaseRestore";
 import { databaseUrl, migrateScript } from "../../components/migrations";
+import { ArtifactResult, artifactScript } from "../../components/releaseArtifact";
 import { lastJsonLine } from "../../components/shell";
 import {
     columns, createDb, dropDb, exec, pg, psql, ref, releases, runScript, schemaVersion, sha256, tmpDir, uniq,
@@ -211,6 +212,35 @@ describe("database scripts (real PostgreSQL)", function () {
             const ok = runScript(restoreScript(), { ...pg(db), RESTORE_DUMP: dump.path, RESTORE_SHA256: dump.sha256 });
             expect(ok.code, ok.stderr).to.equal(0);
             expect(psql("SELECT string_agg(v, ',') FROM t", db)).to.equal("before");
+        });
+    });
+    describe("release bundle", () => {
+        const env = (dir: string) => ({
+            ARTIFACT_DIR: dir, RELEASE_VERSION: "v1.1.0", ARTIFACT_CONFIG: '{"release:version":"v1.1.0"}', ARTIFACT_RECORD: '{"version":"v1.1.0"}',
+            ARTIFACT_IMAGES: `api ${ref(releases()["v1.1.0"])}`, IMAGE_REF: ref(releases()["v1.1.0"]), MIGRATE_CMD: "/migrate", MIGRATIONS_DIR: "/migrations",
+        });
+
+        it("writes the bundle under its final name only, with its SHA256SUMS line, listing the image's migration files", () => {
+            const dir = tmpDir("bundles");
+            const r = runScript(artifactScript(), env(dir));
+            expect(r.code, r.stderr).to.equal(0);
+            const res = lastJsonLine<ArtifactResult>(r.stdout);
+            expect(path.basename(res.path)).to.match(/^release_v1\.1\.0_\d{8}T\d{6}Z\.tar\.gz$/);
+            expect(res.sha256).to.equal(sha256(res.path));
+            expect(fs.readdirSync(dir).sort()).to.deep.equal(["SHA256SUMS", path.basename(res.path)]);
+            expect(fs.readFileSync(path.join(dir, "SHA256SUMS"), "utf8")).to.equal(`${res.sha256}  ${path.basename(res.path)}\n`);
+            const listed = exec("tar", ["-xzOf", res.path, `${path.basename(res.path, ".tar.gz")}/migrations.txt`]).stdout.trim().split("\n");
+            expect(listed).to.deep.equal(["001_create_items.down.sql", "001_create_items.up.sql", "002_add_items_note.down.sql", "002_add_items_note.up.sql"]);
+        });
+
+        it("never fails the update: a bundle that cannot be written is a warning and an error in its result", () => {
+            const r = runScript(artifactScript(), env("/dev/null/bundles"));
+            expect(r.code, r.stderr).to.equal(0);
+            expect(r.stdout).to.include("artifact: not written: cannot create /dev/null/bundles; the release serves as deployed");
+            expect(lastJsonLine<ArtifactResult>(r.stdout)).to.deep.equal({ path: "", sha256: "", bytes: 0, error: "cannot create /dev/null/bundles" });
+            const missing = runScript(artifactScript(), { ...env(tmpDir("bundles")), IMAGE_REF: `${releases()["v1.1.0"].image}@sha256:${"0".repeat(64)}` });
+            expect(missing.code, missing.stderr).to.equal(0);
+            expect(lastJsonLine<ArtifactResult>(missing.stdout).error).to.match(/^cannot read \/migrations of .*@sha256:0{64}$/);
         });
     });
 });

@@ -48,6 +48,7 @@ describe("notices to the ops channel", () => {
     describe("delivery to a receiver on 127.0.0.1", () => {
         let server: http.Server;
         let received: { event: string; contentType: string }[];
+        let arrived: number[] = [], answered: number[] = [];
         let delayMs = 0;
         let url = "";
         before(async () => {
@@ -58,14 +59,15 @@ describe("notices to the ops channel", () => {
                     const p = JSON.parse(body) as ReturnType<typeof slackPayload>;
                     const fields = (p.attachments[0] as { fields: { title: string; value: string }[] }).fields;
                     received.push({ event: fields.find(f => f.title === "event")!.value, contentType: String(req.headers["content-type"]) });
-                    setTimeout(() => res.end("ok"), delayMs);
+                    arrived.push(Date.now());
+                    setTimeout(() => { answered.push(Date.now()); res.end("ok"); }, delayMs);
                 });
             });
             await new Promise<void>(r => server.listen(0, "127.0.0.1", r));
             url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
         });
         after(() => server.close());
-        beforeEach(() => { received = []; delayMs = 0; });
+        beforeEach(() => { received = []; arrived = []; answered = []; delayMs = 0; });
 
         it("posts the notices in the order they were sent, even when the first is slow", async () => {
             delayMs = 150;
@@ -77,6 +79,7 @@ describe("notices to the ops channel", () => {
                 { event: "deploy.started", contentType: "application/json" },
                 { event: "deploy.succeeded", contentType: "application/json" },
             ]);
+            expect(arrived[1], "the second is sent only once the first was answered").to.be.at.least(answered[0]);
         });
 
         it("logs a webhook that is down, and goes on with the next notice", async () => {
