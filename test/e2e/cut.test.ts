@@ -81,8 +81,10 @@ describe("deployctl cut (the test app's repository, the local registry, a real s
         fs.writeFileSync(path.join(work, "LOCAL"), "only here\n");
         git(work, "add", "LOCAL");
         git(work, "commit", "-q", "-m", "A local change");
+        const head = git(work, "rev-parse", "HEAD");
         try {
             refused(["v1.7.0", "--image", image], "stopped at step 1 (pre-flight): main cannot fast-forward to origin/main: it has 1 commit(s) that origin/main lacks", "release only from origin/main");
+            expect(git(work, "rev-parse", "HEAD"), "the branch did not move").to.equal(head);
         } finally {
             git(work, "reset", "-q", "--hard", "origin/main");
         }
