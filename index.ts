@@ -4,7 +4,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { AppService } from "./components/appService";
-import { ConfigError, parseDeployConfig, PROJECT, releaseIdentity, serviceIdentity } from "./components/config";
+import { ConfigError, parseDeployConfig, PROJECT, releaseIdentity, serviceIdentity, WEBHOOK_IN_PLAIN_TEXT } from "./components/config";
 import { DatabaseBackup } from "./components/databaseBackup";
 import { DatabaseRestore } from "./components/databaseRestore";
 import { batchesOf } from "./components/hosts";
@@ -37,7 +37,7 @@ const { release, settings: s } = (() => {
 // The webhook's URL carries the ops channel's token: a value stored in plain text is refused
 // (the language host names the secret keys, as upstream's does; deployctl refuses it too).
 if ((pulumi.runtime.allConfig()[`${PROJECT}:webhookUrl`] ?? "") !== "" && !configSecretKeys().includes(`${PROJECT}:webhookUrl`)) {
-    throw new pulumi.RunError(`${PROJECT}:webhookUrl is stored in plain text, but it carries the webhook's token: set it with pulumi config set --secret webhookUrl <url>`);
+    throw new pulumi.RunError(WEBHOOK_IN_PLAIN_TEXT);
 }
 const password = project.getSecret("dbPassword");
 if (password === undefined) {

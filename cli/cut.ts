@@ -11,7 +11,7 @@
 import { spawn } from "child_process";
 import { RefusedError } from "./common";
 import { run, RunResult } from "./live";
-import { MANIFEST_ACCEPT, registryUrl } from "./registry";
+import { manifestStatus, tagDigest } from "./registry";
 import { REVISION_LABEL, VERSION_LABEL } from "./provenance";
 
 /** The release a cut produced: what deploy needs. */
@@ -28,14 +28,6 @@ export interface CutRelease {
 export function trunkParts(trunkRef: string): { remote: string; branch: string } {
     const slash = trunkRef.indexOf("/");
     return slash > 0 ? { remote: trunkRef.slice(0, slash), branch: trunkRef.slice(slash + 1) } : { remote: "origin", branch: trunkRef };
-}
-
-/** The schema version a release migrates to: its highest NNN_*.up.sql (0 when it carries none). */
-export function highestMigration(files: string[]): number {
-    return files.reduce((max, f) => {
-        const m = /^(\d+)_.*\.up\.sql$/.exec(f);
-        return m ? Math.max(max, Number(m[1])) : max;
-    }, 0);
 }
 
 /** A step of the cut that failed: its number, name and message. */
@@ -85,7 +77,7 @@ export async function cutRelease(o: { version: string; repo: string; trunkRef: s
                 throw new Error(`tag ${version} already exists (${tag.out.trim() === "tag" ? "annotated" : "lightweight"}, on ${target.slice(0, 12)}); a release tag is never moved: cut the next version`);
             }
         }
-        const known = await registryStatus(image, version);
+        const known = await manifestStatus(image, version, 10);
         if (known === "200") throw new Error(`${image}:${version} is already in the registry; image tags are immutable: cut the next version`);
         if (known !== "404") throw new Error(`cannot tell whether ${image}:${version} is already in the registry (${known}); image tags are never overwritten, so cut stops here`);
         if (behind > 0) {
@@ -127,13 +119,13 @@ export async function cutRelease(o: { version: string; repo: string; trunkRef: s
     });
 
     const digest = await step(4, "digest", async () => {
-        const fromRegistry = await registryDigest(image, version);
+        const fromRegistry = await tagDigest(image, version);
         const local = await run("docker", ["image", "inspect", "--format", "{{range .RepoDigests}}{{println .}}{{end}}", tags[0]], process.env);
         const recorded = local.out.split("\n").find(l => l.startsWith(`${image}@`))?.slice(image.length + 1);
         if (recorded !== undefined && recorded !== fromRegistry) {
             throw new Error(`the registry has ${image}:${version} at ${fromRegistry}, but the push recorded ${recorded}; someone pushed the tag meanwhile`);
         }
-        const other = await registryDigest(image, `${version}-${short}`);
+        const other = await tagDigest(image, `${version}-${short}`);
         if (other !== fromRegistry) throw new Error(`${image}:${version}-${short} is at ${other}, not ${fromRegistry}`);
         log(`deployctl: cut ${version}: 4/5 digest ${fromRegistry} (both tags)`);
         return fromRegistry;
@@ -163,22 +155,4 @@ function buildFromGit(repo: string, sha: string, args: string[]): Promise<RunRes
             resolve({ code: code === 0 && a === 0 ? 0 : 1, out: a !== 0 && code === 0 ? `git archive ${sha} failed: ${out.trim()}` : out.trim() });
         });
     });
-}
-
-/** The digest a registry holds for a tag (its Docker-Content-Digest); throws naming the tag. */
-async function registryDigest(image: string, tag: string): Promise<string> {
-    const url = registryUrl(`${image}@${tag}`, `manifests/${tag}`);
-    if (!url) throw new Error(`${image} is not registry/repository`);
-    const r = await run("curl", ["-sSfI", "--max-time", "10", "-H", `Accept: ${MANIFEST_ACCEPT}`, url], process.env);
-    const m = /^docker-content-digest:\s*(sha256:[0-9a-f]{64})\s*$/im.exec(r.out);
-    if (r.code !== 0 || !m) throw new Error(`cannot read the digest of ${image}:${tag} from its registry (${r.out.split("\n").pop()})`);
-    return m[1];
-}
-
-/** The registry's answer for a tag's manifest: "200", "404", or another HTTP status or curl's error. */
-async function registryStatus(image: string, tag: string): Promise<string> {
-    const url = registryUrl(`${image}@${tag}`, `manifests/${tag}`);
-    if (!url) return `${image} is not registry/repository`;
-    const r = await run("curl", ["-sS", "-o", "/dev/null", "-I", "--max-time", "10", "-w", "%{http_code}", "-H", `Accept: ${MANIFEST_ACCEPT}`, url], process.env);
-    return r.code === 0 ? r.out.trim() : r.out.split("\n").pop() ?? "no answer";
 }

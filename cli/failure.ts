@@ -1,7 +1,14 @@
 // What a failed update's last line says: the step that failed and the tool's own words.
 
 /** The steps whose scripts end a failure with "<step> failed: <reason>". */
-const STEP_FAILED_RE = /\b((?:backup|migrations|container|smoke|restore|artifact) failed: .*)$/;
+const STEPS = "backup|migrations|container|smoke|restore|artifact";
+const STEP_FAILED_RE = new RegExp(`\\b((?:${STEPS}) failed: .*)$`);
+
+/** The step a failure line names: the word before " failed:" of a step's own message (or maintenance's), else "engine". */
+export function failedStep(message: string): string {
+    const m = new RegExp(`\\b(${STEPS}|maintenance) failed: `).exec(message.replace(/^.*?failed: /, ""));
+    return m ? m[1] : "engine";
+}
 
 /**
  * The cause of a failed update, from the engine's output: the failing step's

@@ -8,6 +8,7 @@
 // logged and dropped. The command waits for the last notice (at most the
 // timeout) before it prints its own last line, so that line stays last.
 import { ConfigMap } from "@pulumi/pulumi/automation";
+import { WEBHOOK_IN_PLAIN_TEXT } from "../components/config";
 import { pj, UsageError } from "./common";
 
 /** What happened: deploy.started, rollback.failed, maintenance.on, .... */
@@ -31,12 +32,6 @@ export interface Notice {
 export const NOTICE_TIMEOUT_MS = 5000;
 
 const COLOR: Record<string, string> = { started: "#439FE0", succeeded: "good", failed: "danger", on: "warning", off: "good" };
-
-/** The step a failure line names: the word before " failed:" of a step's own message, else "engine". */
-export function failedStep(message: string): string {
-    const m = /\b(backup|migrations|container|smoke|restore|artifact|maintenance) failed: /.exec(message.replace(/^.*?failed: /, ""));
-    return m ? m[1] : "engine";
-}
 
 /** The one-line summary of a notice. */
 export function noticeText(n: Notice): string {
@@ -70,7 +65,7 @@ export function webhookOf(cfg: ConfigMap): string {
     const entry = cfg[key];
     if (entry === undefined || entry.value === "") return "";
     if (!entry.secret) {
-        throw new UsageError(`${key} is stored in plain text, but it carries the webhook's token: set it with pulumi config set --secret webhookUrl <url>; nothing was changed`);
+        throw new UsageError(`${WEBHOOK_IN_PLAIN_TEXT}; nothing was changed`);
     }
     if (!/^https?:\/\/[^\s/]+(\/\S*)?$/.test(entry.value)) {
         throw new UsageError(`${key} (a secret starting ${JSON.stringify(entry.value.slice(0, 8))}) is invalid: must be an http:// or https:// URL without spaces; nothing was changed`);

@@ -12,7 +12,8 @@ import { dirtyProblem, inRange, LiveSchema, rangeOf } from "../components/schema
 import { ns, pj, RefusedError } from "./common";
 import { causeOf } from "./failure";
 import { migrationRunning, readLiveSchema, servingLine, servingVersion, StackSettings } from "./live";
-import { failedStep, Notifier } from "./notify";
+import { failedStep } from "./failure";
+import { Notifier } from "./notify";
 import { engineColor } from "./output";
 
 /** Snapshot of a stack's settings file, put back when an operation is refused or never started. */

@@ -156,6 +156,9 @@ export const DEFAULTS: Readonly<Record<string, string>> = {
     webhookUrl: "",
 };
 
+/** The refusal of a webhook URL stored in plain text (by the program and by deployctl). */
+export const WEBHOOK_IN_PLAIN_TEXT = `${PROJECT}:webhookUrl is stored in plain text, but it carries the webhook's token: set it with pulumi config set --secret webhookUrl <url>`;
+
 /** Settings the program never reads (deployctl does): reading a secret with Config.get would warn on every update. */
 const UNREAD_SETTINGS = ["webhookUrl"];
 

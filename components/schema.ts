@@ -96,6 +96,14 @@ export function upsWithoutDown(files: string[]): number[] {
     return [...ups].filter(v => !downs.has(v)).sort((a, b) => a - b);
 }
 
+/** The schema version a release migrates to: its highest up-migration (0 when it carries none). */
+export function highestMigration(files: string[]): number {
+    return files.reduce((max, f) => {
+        const m = MIGRATION_RE.exec(f.split("/").pop() ?? "");
+        return m && m[2] === "up" ? Math.max(max, Number(m[1])) : max;
+    }, 0);
+}
+
 /** The down files a down-migration from `from` to `to` needs that are missing: versions in (to, from]. */
 export function missingDownsFor(files: string[], from: number, to: number): number[] {
     return upsWithoutDown(files).filter(v => v > to && v <= from);

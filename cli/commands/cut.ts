@@ -3,7 +3,8 @@
 import { Command } from "commander";
 import { checkReleaseValue, checkRepository, checkVersion, rangeProblems } from "../../components/config";
 import { checkNotLocked, flag, ns, openStack, requireStack, stackOption, UsageError } from "../common";
-import { CutStepFailed, cutRelease, highestMigration } from "../cut";
+import { highestMigration } from "../../components/schema";
+import { CutStepFailed, cutRelease } from "../cut";
 import { imageMigrationFiles, stackSettings } from "../live";
 import { webhookOf } from "../notify";
 import { cmdDeploy } from "./deploy";

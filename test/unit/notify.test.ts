@@ -3,7 +3,8 @@
 import { expect } from "chai";
 import * as http from "http";
 import { AddressInfo } from "net";
-import { failedStep, Notice, Notifier, releaseImages, slackPayload, webhookOf } from "../../cli/notify";
+import { failedStep } from "../../cli/failure";
+import { Notice, Notifier, releaseImages, slackPayload, webhookOf } from "../../cli/notify";
 
 const ref = "127.0.0.1:5000/acme/api@sha256:" + "b".repeat(64);
 const base: Omit<Notice, "event"> = { stack: "prod", version: "v1.1.0", images: { api: ref } };

@@ -4,12 +4,13 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { compareCounts, countsTable, parseCounts } from "../../cli/drill";
-import { highestMigration, trunkParts } from "../../cli/cut";
+import { trunkParts } from "../../cli/cut";
 import { toolEnv } from "../../cli/workspace";
 import { databaseUrl } from "../../components/migrations";
 import { offsiteKey } from "../../components/offsiteCopy";
 import { renderReleaseMarkdown, ReleaseRecord } from "../../components/record";
 import { configSecretKeys, redactedConfig } from "../../components/releaseArtifact";
+import { highestMigration } from "../../components/schema";
 import { lastJsonLine, withDockerHost } from "../../components/shell";
 
 describe("pure helpers", () => {
