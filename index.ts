@@ -4,12 +4,12 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { AppService } from "./components/appService";
-import { ConfigError, parseDeployConfig, PROJECT, releaseIdentity, serviceIdentity, WEBHOOK_IN_PLAIN_TEXT } from "./components/config";
+import { ConfigError, databaseUrl, parseDeployConfig, PROJECT, releaseIdentity, serviceIdentity, WEBHOOK_IN_PLAIN_TEXT } from "./components/config";
 import { DatabaseBackup } from "./components/databaseBackup";
 import { DatabaseRestore } from "./components/databaseRestore";
 import { batchesOf } from "./components/hosts";
 import { Maintenance } from "./components/maintenance";
-import { Migrations, databaseUrl } from "./components/migrations";
+import { Migrations } from "./components/migrations";
 import { OffsiteCopy } from "./components/offsiteCopy";
 import { Proxy } from "./components/proxy";
 import { HostRecord, ReleaseRecord, ServiceRecord } from "./components/record";

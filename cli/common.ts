@@ -2,7 +2,7 @@
 // (exit code 2), config key names, opening the --stack stack, its history, and
 // the flag rules commander does not have (a flag given once, a value that
 // looks like a flag).
-import { Stack } from "@pulumi/pulumi/automation";
+import { Stack } from "./pulumiCli";
 import { Command, Option } from "commander";
 import { PROJECT, RELEASE_NS } from "../components/config";
 import { schemaOutputsByStart, showLive } from "./checkpoints";

@@ -5,7 +5,7 @@
 import { execFile } from "child_process";
 import { createHash } from "crypto";
 import * as fs from "fs";
-import { ConfigMap, Stack } from "@pulumi/pulumi/automation";
+import { ConfigMap, Stack } from "./pulumiCli";
 import { DEFAULTS, PROJECT } from "../components/config";
 import { LiveSchema, parseVersionLine } from "../components/schema";
 

@@ -7,7 +7,7 @@
 // background, in order, each with a timeout; one that cannot be delivered is
 // logged and dropped. The command waits for the last notice (at most the
 // timeout) before it prints its own last line, so that line stays last.
-import { ConfigMap } from "@pulumi/pulumi/automation";
+import { ConfigMap } from "./pulumiCli";
 import { WEBHOOK_IN_PLAIN_TEXT } from "../components/config";
 import { pj, UsageError } from "./common";
 

@@ -1,7 +1,7 @@
 // deployctl status: what runs now, read from the live system (Docker, the proxy, the database,
 // the backend's lock) and compared with the release record (the stack outputs). Any difference
 // is drift, named in one line each.
-import { Stack } from "@pulumi/pulumi/automation";
+import { Stack } from "./pulumiCli";
 import { LiveSchema } from "../components/schema";
 import { dockerEnvOf, LiveHost, readLiveSchema, run, runningContainer, serviceContainers, stackHosts, StackSettings } from "./live";
 import { stackLocked } from "./workspace";

@@ -1,10 +1,10 @@
-// The Automation API workspace deployctl drives: the project root, the
-// project's toolchain on PATH, the state backend and the secrets passphrase.
-import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
+// Where deployctl runs pulumi: the project root, the project's toolchain on
+// PATH, the state backend and the secrets passphrase.
 import { PROJECT } from "../components/config";
 import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
+import { PulumiCli, Stack } from "./pulumiCli";
 
 /** The project root (where Pulumi.yaml is). */
 export const ROOT = path.resolve(__dirname, "..", "..");
@@ -61,25 +61,19 @@ export function useToolEnv(): void {
     }
 }
 
-let command: Promise<PulumiCommand> | undefined;
-
-/** A workspace at the project root; the CLI's `pulumi version` check runs once per process, not once per workspace. */
-async function workspace(workDir: string): Promise<LocalWorkspace> {
+/** The pulumi CLI at a project directory, with the tool environment applied. */
+function cliAt(workDir: string): PulumiCli {
     useToolEnv();
-    command ??= PulumiCommand.get();
-    return LocalWorkspace.create({ workDir, pulumiCommand: await command });
+    return new PulumiCli("pulumi", workDir);
 }
 
 /**
- * Opens a stack of the project without selecting it. Every call the
- * Automation API makes on a Stack passes `--stack`, so `pulumi stack select`
- * is not needed, and the user's selected stack is never changed. The stack is
+ * Opens a stack of the project without selecting it: every call passes
+ * `--stack`, so the user's selected stack is never changed. The stack is
  * not checked to exist: openExistingStack does that.
  */
-export async function openStack(stackName: string, workDir = ROOT): Promise<Stack> {
-    const ws = await workspace(workDir);
-    ws.selectStack = async () => undefined;
-    return Stack.select(stackName, ws);
+export function openStack(stackName: string, workDir = ROOT): Stack {
+    return new Stack(stackName, cliAt(workDir));
 }
 
 /** A stack name that the backend does not hold. */
@@ -87,8 +81,7 @@ export class StackMissingError extends Error {}
 
 /** The stacks the backend holds for this project. */
 export async function stackNames(workDir = ROOT): Promise<string[]> {
-    const ws = await workspace(workDir);
-    return (await ws.listStacks()).map(s => s.name).sort();
+    return (await cliAt(workDir).listStacks()).map(s => s.name).sort();
 }
 
 /**

@@ -507,3 +507,10 @@ export function releaseIdentity(release: Release): string[] {
     const others = Object.keys(release.images).sort().map(k => `${k}=${release.images[k]}`);
     return [release.version, release.gitSha, imageRef(release), String(release.schemaVersion), ...others];
 }
+
+/** A postgres:// URL with every part percent-encoded. */
+export function databaseUrl(db: { host: string; port: number; database: string; user: string }, password: string): string {
+    const e = encodeURIComponent;
+    const host = db.host.includes(":") ? `[${db.host}]` : db.host;
+    return `postgres://${e(db.user)}:${e(password)}@${host}:${db.port}/${e(db.database)}?sslmode=disable`;
+}

@@ -79,10 +79,3 @@ export class Migrations extends pulumi.ComponentResource {
         this.registerOutputs({ fromVersion: this.fromVersion, toVersion: this.toVersion, dirty: this.dirty });
     }
 }
-
-/** A postgres:// URL with every part percent-encoded. */
-export function databaseUrl(db: { host: string; port: number; database: string; user: string }, password: string): string {
-    const e = encodeURIComponent;
-    const host = db.host.includes(":") ? `[${db.host}]` : db.host;
-    return `postgres://${e(db.user)}:${e(password)}@${host}:${db.port}/${e(db.database)}?sslmode=disable`;
-}

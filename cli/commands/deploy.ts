@@ -1,5 +1,5 @@
 // deployctl deploy: sets the stack's release: config to a release and runs pulumi up.
-import { ConfigMap } from "@pulumi/pulumi/automation";
+import { ConfigMap } from "../pulumiCli";
 import { Command } from "commander";
 import { checkImageRef, checkReleaseValue, OPTIONAL_RELEASE_KEYS, RELEASE_KEYS, rangeProblems } from "../../components/config";
 import { DNS_LABEL_RE } from "../../components/rules";
@@ -106,14 +106,13 @@ export async function cmdDeploy(v: DeployOptions): Promise<void> {
     if (overridden) next[pj("provenanceOverride")] = { value: overridden };
 
     const snapshot = new ConfigSnapshot(stackConfigFile(stack.name));
-    await stack.setAllConfig(next);
     // Only keys the stack has are removed (a CLI call saved when there are none).
     const stale = [...ROLLBACK_KEYS.map(pj).filter(k => next[k] === undefined), ...OPTIONAL_RELEASE_KEYS.filter(k => next[ns(k)] === undefined).map(ns)].filter(k => k in current);
     if (stale.length > 0) await stack.removeAllConfig(stale);
     console.log(`deployctl: deploying ${version} (${ref}) to ${stack.name}; database at schema ${live.version}, ${version} runs on ${showRange(rangeOf(values.schemaMin, values.schemaMax))}`);
     const before = last && serving === last.version ? { version: last.version, release: releaseConfigOf(updates, last.update) } : undefined;
     await applyAttempt({
-        stack, settings, snapshot, what: "deploy", version, imageRef: ref, before, atomic: atomicOf(v, settings),
+        stack, settings, snapshot, what: "deploy", version, imageRef: ref, before, atomic: atomicOf(v, settings), config: next,
         notices: { notifier, images: releaseImages(settings.get("services"), settings.get("appName"), ref, values.images) },
     }, v.preview === true, `deploy ${version}`);
     if (v.preview !== true) console.log(`deployctl: ${stack.name} runs ${version}`);

@@ -1,6 +1,6 @@
 // deployctl force-schema: the recovery of a dirty schema, marking version N clean.
 import { Command } from "commander";
-import { databaseUrl } from "../../components/migrations";
+import { databaseUrl } from "../../components/config";
 import { flag, ns, openStack, pj, RefusedError, requireStack, stackOption, UsageError } from "../common";
 import { dockerEnvOf, readLiveSchema, run, stackSettings } from "../live";
 

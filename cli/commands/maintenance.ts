@@ -52,13 +52,12 @@ async function cmdMaintenance(state: string | undefined, v: MaintenanceOptions):
         throw new RefusedError(`maintenance is already ${state} on ${stack.name}; nothing was changed`);
     }
     const snapshot = new ConfigSnapshot(stackConfigFile(stack.name));
-    await stack.setAllConfig({
-        [pj("maintenance")]: { value: state },
-        ...(message !== undefined ? { [pj("maintenanceMessage")]: { value: message } } : {}),
-    });
     const text = state === "on" ? `: ${message ?? settings.get("maintenanceMessage")}` : "";
     try {
-        await apply(stack, snapshot, v.preview === true, `maintenance ${state}${text}`);
+        await apply(stack, snapshot, v.preview === true, `maintenance ${state}${text}`, {
+            [pj("maintenance")]: { value: state },
+            ...(message !== undefined ? { [pj("maintenanceMessage")]: { value: message } } : {}),
+        });
     } catch (err) {
         if (err instanceof UpdateFailed) {
             const now = await stackSettings(stack);

@@ -1,5 +1,5 @@
 // deployctl rollback: puts a release from the stack's history back, with the config it was deployed with.
-import { ConfigMap } from "@pulumi/pulumi/automation";
+import { ConfigMap } from "../pulumiCli";
 import { Command } from "commander";
 import * as fs from "fs";
 import * as path from "path";
@@ -154,7 +154,6 @@ async function cmdRollback(target: string | undefined, v: RollbackOptions): Prom
     const snapshot = new ConfigSnapshot(stackConfigFile(stack.name));
     const next: ConfigMap = {};
     for (const key of RELEASE_KEYS) if (rel[key] !== undefined) next[ns(key)] = { value: rel[key] };
-    await stack.setAllConfig({ ...next, ...extra });
     const toRemove = remove.filter(k => !(k in extra));
     for (const k of OPTIONAL_RELEASE_KEYS) if (rel[k] === undefined) toRemove.push(ns(k));
     const stale = toRemove.filter(k => k in cfg);
@@ -162,7 +161,7 @@ async function cmdRollback(target: string | undefined, v: RollbackOptions): Prom
     console.log(`deployctl: rolling back ${stack.name} from ${from.version} to ${chosen.version} (update #${chosen.update}, ${ref}), database: ${mode}, live schema ${live.version}, ${chosen.version} runs on ${showRange(targetInfo.range)}`);
     const before = serving === from.version ? { version: from.version, release: releaseConfigOf(updates, fromRow.update) } : undefined;
     await applyAttempt({
-        stack, settings, snapshot, what: "rollback", version: chosen.version, imageRef: ref, before, atomic: atomicOf(v, settings),
+        stack, settings, snapshot, what: "rollback", version: chosen.version, imageRef: ref, before, atomic: atomicOf(v, settings), config: { ...next, ...extra },
         notices: { notifier, images: releaseImages(settings.get("services"), settings.get("appName"), ref, rel.images) },
     }, v.preview === true, `rollback to ${chosen.version} from ${from.version} (db ${mode})`);
     if (v.preview !== true) console.log(`deployctl: ${stack.name} runs ${chosen.version} again (rolled back from ${from.version})`);

@@ -5,7 +5,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { backupScript, BackupResult } from "../../components/databaseBackup";
 import { restoreScript } from "../../components/databaseRestore";
-import { databaseUrl, migrateScript } from "../../components/migrations";
+import { migrateScript } from "../../components/migrations";
+import { databaseUrl } from "../../components/config";
 import { ArtifactResult, artifactScript } from "../../components/releaseArtifact";
 import { lastJsonLine } from "../../components/shell";
 import {

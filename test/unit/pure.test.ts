@@ -6,7 +6,7 @@ import * as path from "path";
 import { compareCounts, countsTable, parseCounts } from "../../cli/drill";
 import { trunkParts } from "../../cli/cut";
 import { toolEnv } from "../../cli/workspace";
-import { databaseUrl } from "../../components/migrations";
+import { databaseUrl } from "../../components/config";
 import { offsiteKey } from "../../components/offsiteCopy";
 import { renderReleaseMarkdown, ReleaseRecord } from "../../components/record";
 import { configSecretKeys, redactedConfig } from "../../components/releaseArtifact";

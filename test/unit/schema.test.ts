@@ -97,4 +97,8 @@ describe("the cause of a failed update", () => {
     it("falls back to the engine's first error line", () => {
         expect(causeOf("Previewing\nerror: release:version \"latest\" is invalid: must be a SemVer\nerror: update failed")).to.equal('release:version "latest" is invalid: must be a SemVer');
     });
+
+    it("reads the error line of a failed CLI call's text, without its stderr label", () => {
+        expect(causeOf("code: 255\n stdout: \n stderr: error: configuration key 'x' not found for stack 'prod'\n err?: \n")).to.equal("configuration key 'x' not found for stack 'prod'");
+    });
 });
