@@ -15,8 +15,8 @@ export function failedStep(message: string): string {
  * own line when a step failed, else the engine's first error line.
  */
 export function causeOf(text: string): string {
-    // eslint-disable-next-line no-control-regex
     // The labels of a failed CLI call's text ("code: 1\n stdout: ...\n stderr: error: ...") are not part of a line.
+    // eslint-disable-next-line no-control-regex
     const lines = text.split("\n").map(l => l.replace(/\u001b\[[0-9;]*m/g, "").trim().replace(/^(stdout|stderr): /, ""));
     for (let i = lines.length - 1; i >= 0; i--) {
         const m = STEP_FAILED_RE.exec(lines[i]);
