@@ -107,7 +107,7 @@ const migrations = new Migrations("migrations", {
     dbMode: s.dbMode, downImage: s.downImage, dockerHost: s.hosts[0].endpoint,
     databaseUrl: databaseUrlSecret,
     triggers: [...identity, s.dbMode, s.downImage],
-    ...(appOnly ? { backupTaken: backup.taken } : {}),
+    ...(appOnly ? { backupTaken: backup.taken, backupSchema: backup.schemaRead } : {}),
 }, { dependsOn: restore ? [backup, restore] : [backup] });
 
 // The hosts switch in batches, each batch only after every host of the one before passed its smoke

@@ -62,7 +62,8 @@ export function requireStack(v: { stack?: string }): string {
 }
 
 export async function history(stack: Stack): Promise<UpdateLike[]> {
-    return (await stack.history()) as unknown as UpdateLike[];
+    // Only release and bookkeeping keys are read from the history, none of them secret.
+    return (await stack.history(false)) as unknown as UpdateLike[];
 }
 
 /**

@@ -120,9 +120,12 @@ export class Stack {
             .map(([k, value]) => [k, { value, secret: m[k] === "[secret]" }]));
     }
 
-    /** `pulumi stack history --json --show-secrets`, times as Dates (Stack.history). */
-    async history(): Promise<unknown[]> {
-        const r = await this.cli.ok(["stack", "history", "--json", "--show-secrets", "--stack", this.name]);
+    /**
+     * `pulumi stack history --json [--show-secrets]`, times as Dates (Stack.history). Without
+     * secrets the CLI does not decrypt (about 0.2 s less); secret values then read "[secret]".
+     */
+    async history(showSecrets = true): Promise<unknown[]> {
+        const r = await this.cli.ok(["stack", "history", "--json", ...(showSecrets ? ["--show-secrets"] : []), "--stack", this.name]);
         return JSON.parse(r.stdout, (key, value) => key === "startTime" || key === "endTime" ? new Date(value as string) : value) as unknown[];
     }
 

@@ -18,6 +18,8 @@ export interface BackupResult {
     verifySeconds: number;
     /** pre_release, safety_before_restore for the safety dump of a restore, or none (an app-only rollback took no dump). */
     kind: BackupKind | "none";
+    /** With kind none: the clean schema version the step read (at or ahead of skipAtSchema). */
+    liveSchema?: number;
 }
 
 /** What a dump is: the one taken before a release's migrations, or the safety dump before a restore. */
@@ -89,6 +91,8 @@ export class DatabaseBackup extends pulumi.ComponentResource {
     public readonly kind: BackupKind;
     /** What was taken: the kind, or none when an app-only rollback took no dump. */
     public readonly taken: pulumi.Output<BackupKind | "none">;
+    /** When no dump was taken: the clean schema it read, as text; empty otherwise. */
+    public readonly schemaRead: pulumi.Output<string>;
     /** The command resource that takes the dump. */
     public readonly command: command.local.Command;
 
@@ -118,6 +122,7 @@ export class DatabaseBackup extends pulumi.ComponentResource {
         this.bytes = result.bytes;
         this.kind = args.kind;
         this.taken = result.apply(r => r.kind ?? args.kind);
-        this.registerOutputs({ path: this.path, sha256: this.sha256, bytes: this.bytes, kind: this.kind, taken: this.taken });
+        this.schemaRead = result.apply(r => r.kind === "none" && Number.isInteger(r.liveSchema) ? String(r.liveSchema) : "");
+        this.registerOutputs({ path: this.path, sha256: this.sha256, bytes: this.bytes, kind: this.kind, taken: this.taken, schemaRead: this.schemaRead });
     }
 }

@@ -37,6 +37,12 @@ export interface MigrationsArgs {
     readonly triggers: pulumi.Input<pulumi.Input<string>[]>;
     /** For an app-only rollback, what the backup step took (none: no dump, so no schema may change). */
     readonly backupTaken?: pulumi.Input<string>;
+    /**
+     * With backupTaken none: the clean schema the backup step read just before (empty when
+     * it took a dump). At or ahead of the target in keep mode, nothing can run, so the step
+     * takes this reading instead of starting the release image's tool to read it again.
+     */
+    readonly backupSchema?: pulumi.Input<string>;
 }
 
 /** Moves the schema to the release's version with the release image's own migration tool. */
@@ -65,6 +71,7 @@ export class Migrations extends pulumi.ComponentResource {
             DOWN_IMAGE: args.downImage,
             DATABASE_URL: pulumi.secret(args.databaseUrl),
             ...(args.backupTaken !== undefined ? { BACKUP_TAKEN: args.backupTaken } : {}),
+            ...(args.backupSchema !== undefined ? { BACKUP_SCHEMA: args.backupSchema } : {}),
         };
         this.command = new command.local.Command(`${name}-migrate`, {
             interpreter: BASH,

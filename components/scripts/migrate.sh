@@ -7,7 +7,8 @@
 # (schema version), SCHEMA_MIN / SCHEMA_MAX (the release's range; empty:
 # open), DB_MODE and DOWN_IMAGE, REQUIRE_DOWN (true: refuse an up-migration
 # without its down file), STACK, BACKUP_TAKEN (the backup step's kind: none
-# when an app-only rollback took no dump, and then no schema may change), and
+# when an app-only rollback took no dump, and then no schema may change),
+# BACKUP_SCHEMA (then, the clean schema that step read), and
 # DATABASE_URL (secret; handed to the container through the environment, never
 # on a command line).
 #
@@ -31,7 +32,15 @@ run_tool() {
   fi
 }
 
-state=$(migrate "$IMAGE_REF" version) || { echo "migrations failed: could not read the schema version with $IMAGE_REF; nothing was changed" >&2; exit 1; }
+if [ "${BACKUP_TAKEN:-}" = none ] && [ -n "${BACKUP_SCHEMA:-}" ] && [ "$DB_MODE" != down ] && [ "$BACKUP_SCHEMA" -ge "$TARGET" ]; then
+  # An app-only rollback whose backup step, just before in this same update, read the schema
+  # clean at BACKUP_SCHEMA, at or ahead of the target: nothing can run here, so the release
+  # image's tool is not started to read it again (the smoke test reads it after the switch).
+  state="$BACKUP_SCHEMA false"
+  echo "migrations: schema $BACKUP_SCHEMA, clean, as the backup step read it"
+else
+  state=$(migrate "$IMAGE_REF" version) || { echo "migrations failed: could not read the schema version with $IMAGE_REF; nothing was changed" >&2; exit 1; }
+fi
 cur=${state%% *}; dirty=${state##* }
 if [ "$dirty" != false ]; then
   clean=$((cur > 0 ? cur - 1 : 0))

@@ -44,6 +44,10 @@ describe("deployctl's Pulumi CLI calls against the Automation API's (real engine
         const history = await ours.history();
         expect(history).to.deep.equal(await theirs.history());
         expect((history[0] as { startTime: unknown }).startTime).to.be.instanceOf(Date);
+        const masked = await ours.history(false);
+        expect(masked).to.deep.equal(await theirs.history(undefined, undefined, false));
+        const passwords = masked.map(u => (u as { config: Record<string, { value: string }> }).config["api-server:dbPassword"].value);
+        expect(passwords).to.not.be.empty.and.satisfy((ps: string[]) => ps.every(p => p === "[secret]"));
     });
 
     it("writes and removes config as set-all and rm-all do, secrets encrypted", async () => {

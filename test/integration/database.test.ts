@@ -152,6 +152,31 @@ describe("database scripts (real PostgreSQL)", function () {
             expect(columns("items", db)).to.not.include("note");
         });
 
+        it("takes the backup step's clean reading in an app-only rollback without starting the tool, and only when nothing can run", () => {
+            const db = newDb("it_migrate_read");
+            expect(migrate(db, ref(rel["v1.1.0"]), 2).code).to.equal(0);
+            // An image that cannot be pulled: the step succeeds only if it starts no container.
+            const missing = `127.0.0.1:5000/acme/none@sha256:${"0".repeat(64)}`;
+            const taken = migrate(db, missing, 1, "keep", "", { BACKUP_TAKEN: "none", BACKUP_SCHEMA: "2", SCHEMA_MIN: "1", SCHEMA_MAX: "3" });
+            expect(taken.code, taken.stderr).to.equal(0);
+            expect(taken.stdout).to.include("migrations: schema 2, clean, as the backup step read it");
+            expect(taken.stdout.trim().split("\n").pop()).to.equal('{"from":2,"to":2,"dirty":false}');
+            // Outside the range the step still fails before anything switches.
+            const outside = migrate(db, missing, 1, "keep", "", { BACKUP_TAKEN: "none", BACKUP_SCHEMA: "2", SCHEMA_MIN: "1", SCHEMA_MAX: "1" });
+            expect(outside.stderr).to.include("outside the range 1..1");
+            // Behind the target, in down mode, or after a dump, the tool reads the schema itself.
+            for (const [target, mode, extra] of <[number, string, Record<string, string>][]>[
+                [3, "keep", { BACKUP_TAKEN: "none", BACKUP_SCHEMA: "2" }],
+                [1, "down", { BACKUP_TAKEN: "none", BACKUP_SCHEMA: "2" }],
+                [1, "keep", { BACKUP_TAKEN: "pre_release", BACKUP_SCHEMA: "" }],
+            ]) {
+                const r = migrate(db, missing, target, mode, missing, extra);
+                expect(r.code, JSON.stringify(extra)).to.not.equal(0);
+                expect(r.stderr).to.include(`could not read the schema version with ${missing}`);
+            }
+            expect(schemaVersion(db)).to.equal(2);
+        });
+
         it("fails when the result is outside the release's range, before anything switches", () => {
             const db = newDb("it_migrate_range");
             expect(migrate(db, ref(rel["v1.4.0"]), 4).code).to.equal(0);

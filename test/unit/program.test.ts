@@ -104,6 +104,7 @@ describe("deploy program (mocked engine)", function () {
         expect(env(keep, "backup-dump").SKIP_AT_SCHEMA, "the release's target schema").to.equal("2");
         expect(env(keep, "backup-dump").SCHEMA_TABLE).to.equal("schema_migrations");
         expect(env(keep, "migrations-migrate"), "migrations learn what the backup took").to.have.property("BACKUP_TAKEN");
+        expect(env(keep, "migrations-migrate"), "and the schema it read").to.have.property("BACKUP_SCHEMA");
         for (const cfg of <Record<string, string>[]>[
             {},
             { "api-server:kind": "rollback", "api-server:dbMode": "down", "api-server:downImage": "127.0.0.1:5000/acme/api@sha256:" + "e".repeat(64) },
@@ -112,6 +113,7 @@ describe("deploy program (mocked engine)", function () {
             const run = await runProgram(validConfig(cfg));
             expect(env(run, "backup-dump"), JSON.stringify(cfg)).to.not.have.property("SKIP_AT_SCHEMA");
             expect(env(run, "migrations-migrate"), JSON.stringify(cfg)).to.not.have.property("BACKUP_TAKEN");
+            expect(env(run, "migrations-migrate"), JSON.stringify(cfg)).to.not.have.property("BACKUP_SCHEMA");
         }
     });
 
