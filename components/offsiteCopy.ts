@@ -1,5 +1,6 @@
 // Optional off-site copy of each verified dump and release bundle: a private, versioned, encrypted S3 bucket.
-import * as aws from "@pulumi/aws";
+// Only the S3 module: the package index loads every service's module list (about 0.15 s at each program start).
+import * as s3 from "@pulumi/aws/s3";
 import * as pulumi from "@pulumi/pulumi";
 import { childOpts } from "./options";
 
@@ -26,31 +27,31 @@ export class OffsiteCopy extends pulumi.ComponentResource {
 
     constructor(name: string, args: OffsiteCopyArgs, opts?: pulumi.ComponentResourceOptions) {
         super("api-server:release:OffsiteCopy", name, {}, opts);
-        const bucket = new aws.s3.Bucket(`${name}-bucket`, { forceDestroy: false }, { ...childOpts(this, opts), protect: true });
-        new aws.s3.BucketPublicAccessBlock(`${name}-public-access`, {
+        const bucket = new s3.Bucket(`${name}-bucket`, { forceDestroy: false }, { ...childOpts(this, opts), protect: true });
+        new s3.BucketPublicAccessBlock(`${name}-public-access`, {
             bucket: bucket.id,
             blockPublicAcls: true,
             blockPublicPolicy: true,
             ignorePublicAcls: true,
             restrictPublicBuckets: true,
         }, childOpts(this, opts));
-        new aws.s3.BucketVersioning(`${name}-versioning`, {
+        new s3.BucketVersioning(`${name}-versioning`, {
             bucket: bucket.id,
             versioningConfiguration: { status: "Enabled" },
         }, childOpts(this, opts));
-        new aws.s3.BucketServerSideEncryptionConfiguration(`${name}-encryption`, {
+        new s3.BucketServerSideEncryptionConfiguration(`${name}-encryption`, {
             bucket: bucket.id,
             rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }],
         }, childOpts(this, opts));
         const key = pulumi.output(args.dumpPath).apply(offsiteKey);
-        const object = new aws.s3.BucketObjectv2(`${name}-dump`, {
+        const object = new s3.BucketObjectv2(`${name}-dump`, {
             bucket: bucket.id,
             key,
             source: pulumi.output(args.dumpPath).apply(p => new pulumi.asset.FileAsset(p)),
             metadata: { sha256: args.sha256 },
         }, { ...childOpts(this, opts), retainOnDelete: true });
         if (args.artifact) {
-            new aws.s3.BucketObjectv2(`${name}-artifact`, {
+            new s3.BucketObjectv2(`${name}-artifact`, {
                 bucket: bucket.id,
                 key: pulumi.output(args.artifact.path).apply(p => offsiteKey(p, "artifacts")),
                 source: pulumi.output(args.artifact.path).apply(p => new pulumi.asset.FileAsset(p)),
