@@ -51,6 +51,15 @@ function handVerifiedDump(db: string, file: string): void {
     }
 }
 
+/**
+ * Before each timed app-only rollback (cases 1 and 7 alike): the disk writes the update before it
+ * left behind (on a large database, gigabytes from its verified dump's scratch restore) are flushed
+ * first, so that case 7 compares the rollback's own work at each size, not the previous deploy's tail.
+ */
+function settle(): void {
+    must(exec("sync", []), "sync");
+}
+
 /** How many resources an update's output says changed (its "Resources:" block, every count but "unchanged"). */
 function changesIn(stdout: string): number {
     const block = stdout.slice(stdout.lastIndexOf("Resources:")).split("\n\n")[0];
@@ -203,6 +212,7 @@ async function main(): Promise<void> {
         const a1: number[] = [], b1: number[] = [], floor: number[] = [];
         if (want(1)) await rawSwap(rawName, rawPort, ref(rel["v1.1.0"]));
         for (let i = 0; i < RUNS && want(1); i++) {
+            settle();
             a1.push(await timed(() => must(s.deployctl(["rollback", "v1.0.0", "--db", "keep"]), "rollback")));
             deploy("v1.1.0");
             const preview = await timed(() => must(s.pulumi(["preview"]), "pulumi preview"));
@@ -294,6 +304,7 @@ async function main(): Promise<void> {
 
             const a7: number[] = [];
             for (let i = 0; i < RUNS && want(7); i++) {
+                settle();
                 a7.push(await timed(() => must(s.deployctl(["rollback", "v1.0.0", "--db", "keep"]), "rollback")));
                 deploy("v1.1.0");
             }

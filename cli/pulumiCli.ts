@@ -10,7 +10,6 @@
 // on PATH, which toolEnv makes the project's own pinned CLI unless a normal
 // install is there.
 import { spawn } from "child_process";
-import * as path from "path";
 
 /** A config value, as `pulumi config --json` shows it. */
 export interface ConfigValue { value: string; secret?: boolean }
@@ -35,14 +34,12 @@ export class PulumiCli {
     constructor(readonly command: string, readonly workDir: string) {}
 
     /**
-     * The environment of every call: this process's, plus, as the Automation API's
-     * PulumiCommand.run adds, the CLI's own directory first on PATH (for the plugins
-     * installed beside it) and PULUMI_AUTOMATION_API=true.
+     * The environment of every call: this process's plus PULUMI_AUTOMATION_API=true, as the
+     * Automation API's PulumiCommand.run sets it (it also puts the CLI's own directory first
+     * on PATH, but only for a CLI given by absolute path; deployctl runs `pulumi` by name).
      */
     env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-        const env: NodeJS.ProcessEnv = { ...process.env, ...extra, PULUMI_AUTOMATION_API: "true" };
-        if (path.isAbsolute(this.command)) env.PATH = `${path.dirname(this.command)}${path.delimiter}${extra.PATH ?? process.env.PATH ?? ""}`;
-        return env;
+        return { ...process.env, ...extra, PULUMI_AUTOMATION_API: "true" };
     }
 
     /** Runs a command with --non-interactive; `onOutput` gets stdout as it comes. */
