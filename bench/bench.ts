@@ -52,7 +52,7 @@ function handVerifiedDump(db: string, file: string): void {
 }
 
 /**
- * Before each timed app-only rollback (cases 1 and 7 alike): the disk writes the update before it
+ * Before each timed app-only rollback (cases 1 and 7 alike, and the by-hand side of case 1): the disk writes the update before it
  * left behind (on a large database, gigabytes from its verified dump's scratch restore) are flushed
  * first, so that case 7 compares the rollback's own work at each size, not the previous deploy's tail.
  */
@@ -215,6 +215,7 @@ async function main(): Promise<void> {
             settle();
             a1.push(await timed(() => must(s.deployctl(["rollback", "v1.0.0", "--db", "keep"]), "rollback")));
             deploy("v1.1.0");
+            settle();
             const preview = await timed(() => must(s.pulumi(["preview"]), "pulumi preview"));
             const swap = await timed(() => rawSwap(rawName, rawPort, ref(rel["v1.0.0"])));
             b1.push(preview + swap);

@@ -58,8 +58,8 @@ export class PulumiCli {
     }
 
     /** Runs a command that must succeed; a non-zero exit is a CliError. */
-    async ok(args: string[]): Promise<CliResult> {
-        const r = await this.run(args);
+    async ok(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+        const r = await this.run(args, undefined, extraEnv);
         if (r.code !== 0) throw new CliError(r);
         return r;
     }
@@ -69,6 +69,9 @@ export class PulumiCli {
         return JSON.parse((await this.ok(["stack", "ls", "--json"])).stdout) as { name: string }[];
     }
 }
+
+/** What the Automation API's Stack methods (preview, up, history) add to the environment; its workspace methods (config, outputs) do not. */
+export const STACK_ENV: NodeJS.ProcessEnv = { PULUMI_DEBUG_COMMANDS: "true" };
 
 /** What a preview is asked for (the subset of the Automation API's PreviewOptions deployctl passes). */
 export interface PreviewOptions { message?: string; color?: string; diff?: boolean; onOutput?: (text: string) => void; args?: string[] }
@@ -103,15 +106,14 @@ export class Stack {
     }
 
     /**
-     * The stack's outputs (LocalWorkspace.stackOutputs): `pulumi stack output --json
-     * --show-secrets`, and the masked `--json` for which of them are secret. The two
-     * calls run side by side (the Automation API runs them one after the other).
+     * The stack's outputs (LocalWorkspace.stackOutputs): the masked `pulumi stack output
+     * --json` for which of them are secret, then `--json --show-secrets`, one after the
+     * other as the Automation API runs them (its source defers running them side by side
+     * to pulumi/pulumi#6050).
      */
     async outputs(): Promise<OutputMap> {
-        const [masked, plain] = await Promise.all([
-            this.cli.ok(["stack", "output", "--json", "--stack", this.name]),
-            this.cli.ok(["stack", "output", "--json", "--show-secrets", "--stack", this.name]),
-        ]);
+        const masked = await this.cli.ok(["stack", "output", "--json", "--stack", this.name]);
+        const plain = await this.cli.ok(["stack", "output", "--json", "--show-secrets", "--stack", this.name]);
         const m = JSON.parse(masked.stdout) as Record<string, unknown>;
         return Object.fromEntries(Object.entries(JSON.parse(plain.stdout) as Record<string, unknown>)
             .map(([k, value]) => [k, { value, secret: m[k] === "[secret]" }]));
@@ -122,7 +124,7 @@ export class Stack {
      * secrets the CLI does not decrypt (about 0.2 s less); secret values then read "[secret]".
      */
     async history(showSecrets = true): Promise<unknown[]> {
-        const r = await this.cli.ok(["stack", "history", "--json", ...(showSecrets ? ["--show-secrets"] : []), "--stack", this.name]);
+        const r = await this.cli.ok(["stack", "history", "--json", ...(showSecrets ? ["--show-secrets"] : []), "--stack", this.name], STACK_ENV);
         return JSON.parse(r.stdout, (key, value) => key === "startTime" || key === "endTime" ? new Date(value as string) : value) as unknown[];
     }
 
@@ -133,7 +135,7 @@ export class Stack {
         if (opts.diff) args.push("--diff");
         if (opts.color) args.push("--color", opts.color);
         args.push("--exec-kind", "auto.local", ...(opts.args ?? []), "--stack", this.name);
-        const r = await this.cli.run(args, opts.onOutput);
+        const r = await this.cli.run(args, opts.onOutput, STACK_ENV);
         if (r.code !== 0) throw new CliError(r);
     }
 }

@@ -20,6 +20,8 @@ export interface BackupResult {
     kind: BackupKind | "none";
     /** With kind none: the clean schema version the step read (at or ahead of skipAtSchema). */
     liveSchema?: number;
+    /** With kind none: when it read it (epoch seconds). */
+    readAt?: number;
 }
 
 /** What a dump is: the one taken before a release's migrations, or the safety dump before a restore. */
@@ -91,7 +93,7 @@ export class DatabaseBackup extends pulumi.ComponentResource {
     public readonly kind: BackupKind;
     /** What was taken: the kind, or none when an app-only rollback took no dump. */
     public readonly taken: pulumi.Output<BackupKind | "none">;
-    /** When no dump was taken: the clean schema it read, as text; empty otherwise. */
+    /** When no dump was taken: the clean schema it read and when, as `<version>@<epoch seconds>`; empty otherwise. */
     public readonly schemaRead: pulumi.Output<string>;
     /** The command resource that takes the dump. */
     public readonly command: command.local.Command;
@@ -122,7 +124,7 @@ export class DatabaseBackup extends pulumi.ComponentResource {
         this.bytes = result.bytes;
         this.kind = args.kind;
         this.taken = result.apply(r => r.kind ?? args.kind);
-        this.schemaRead = result.apply(r => r.kind === "none" && Number.isInteger(r.liveSchema) ? String(r.liveSchema) : "");
+        this.schemaRead = result.apply(r => r.kind === "none" && Number.isInteger(r.liveSchema) && Number.isInteger(r.readAt) ? `${r.liveSchema}@${r.readAt}` : "");
         this.registerOutputs({ path: this.path, sha256: this.sha256, bytes: this.bytes, kind: this.kind, taken: this.taken, schemaRead: this.schemaRead });
     }
 }

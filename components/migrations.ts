@@ -38,9 +38,11 @@ export interface MigrationsArgs {
     /** For an app-only rollback, what the backup step took (none: no dump, so no schema may change). */
     readonly backupTaken?: pulumi.Input<string>;
     /**
-     * With backupTaken none: the clean schema the backup step read just before (empty when
-     * it took a dump). At or ahead of the target in keep mode, nothing can run, so the step
-     * takes this reading instead of starting the release image's tool to read it again.
+     * With backupTaken none: the clean schema the backup step read and when, as
+     * `<version>@<epoch seconds>` (empty when it took a dump). Read within the last minute
+     * (in this same update: this step may also re-run alone, on a change of its own inputs,
+     * with the backup's old outputs), at or ahead of the target in keep mode, nothing can
+     * run, so the step takes this reading instead of starting the release image's tool.
      */
     readonly backupSchema?: pulumi.Input<string>;
 }

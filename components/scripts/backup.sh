@@ -14,7 +14,8 @@
 # grows with the database on the rollback's critical path. The newest dump
 # stays the recovery point. A database behind SKIP_AT_SCHEMA (its migrations
 # will run) or dirty gets a dump as always. The result then holds the clean
-# schema it read (liveSchema), which the migration step takes as its own reading.
+# schema it read (liveSchema) and when (readAt, epoch seconds), which the migration
+# step of the same update takes as its own reading.
 #
 # The dump is written under a temporary name, verified, fsynced and only then
 # renamed to <prefix>_<version>_<UTC timestamp>.dump (never over an existing
@@ -48,7 +49,7 @@ if [ -n "${SKIP_AT_SCHEMA:-}" ]; then
   if [ -n "$live" ] && [ "$dirty" = f ] && [ "$live" -ge "$SKIP_AT_SCHEMA" ]; then
     ts=$(date -u +%Y%m%dT%H%M%SZ)
     echo "backup: none taken: the database is clean at schema $live and $RELEASE_VERSION needs $SKIP_AT_SCHEMA, so this app-only rollback changes no schema; the newest dump in $BACKUP_DIR stays the recovery point"
-    printf '{"path":"","sha256":"","bytes":0,"verified":"none","takenAt":"%s","dumpSeconds":0,"verifySeconds":0,"kind":"none","liveSchema":%s}\n' "$ts" "$live"
+    printf '{"path":"","sha256":"","bytes":0,"verified":"none","takenAt":"%s","dumpSeconds":0,"verifySeconds":0,"kind":"none","liveSchema":%s,"readAt":%s}\n' "$ts" "$live" "$EPOCHSECONDS"
     exit 0
   fi
 fi

@@ -22,10 +22,11 @@ run_release() {
 # healthy PORT: the health path answers on APP_HOST:PORT within HEALTH_TIMEOUT seconds
 # (asked every 50 ms: the switch waits on the first answer, so a coarser poll only adds to it).
 healthy() {
-  local deadline=$((EPOCHSECONDS + HEALTH_TIMEOUT))
+  # SECONDS counts whole seconds, so one more makes the wait at least HEALTH_TIMEOUT.
+  local deadline=$((SECONDS + HEALTH_TIMEOUT + 1))
   while :; do
     curl -fsS --max-time 2 "http://$APP_HOST:$1$HEALTH_PATH" >/dev/null 2>&1 && return 0
-    [ "$EPOCHSECONDS" -lt "$deadline" ] || return 1
+    [ "$SECONDS" -lt "$deadline" ] || return 1
     sleep 0.05
   done
 }

@@ -8,7 +8,7 @@
 # open), DB_MODE and DOWN_IMAGE, REQUIRE_DOWN (true: refuse an up-migration
 # without its down file), STACK, BACKUP_TAKEN (the backup step's kind: none
 # when an app-only rollback took no dump, and then no schema may change),
-# BACKUP_SCHEMA (then, the clean schema that step read), and
+# BACKUP_SCHEMA (then, the clean schema that step read and when), and
 # DATABASE_URL (secret; handed to the container through the environment, never
 # on a command line).
 #
@@ -32,12 +32,17 @@ run_tool() {
   fi
 }
 
-if [ "${BACKUP_TAKEN:-}" = none ] && [ -n "${BACKUP_SCHEMA:-}" ] && [ "$DB_MODE" != down ] && [ "$BACKUP_SCHEMA" -ge "$TARGET" ]; then
-  # An app-only rollback whose backup step, just before in this same update, read the schema
-  # clean at BACKUP_SCHEMA, at or ahead of the target: nothing can run here, so the release
-  # image's tool is not started to read it again (the smoke test reads it after the switch).
-  state="$BACKUP_SCHEMA false"
-  echo "migrations: schema $BACKUP_SCHEMA, clean, as the backup step read it"
+# BACKUP_SCHEMA is "<version>@<epoch seconds>" (see below).
+read_v=${BACKUP_SCHEMA:-}; read_v=${read_v%@*}; read_at=${BACKUP_SCHEMA:-}; read_at=${read_at#*@}
+case "$read_v:$read_at" in *[!0-9:]*|:*|*:) read_v="" ;; esac
+if [ "${BACKUP_TAKEN:-}" = none ] && [ -n "$read_v" ] && [ $((EPOCHSECONDS - read_at)) -le 60 ] && [ "$DB_MODE" != down ] && [ "$read_v" -ge "$TARGET" ]; then
+  # An app-only rollback whose backup step, just before in this same update (within the last
+  # minute: this step can also re-run alone, on a change of its own inputs, with the backup's
+  # old outputs), read the schema clean at read_v, at or ahead of the target: nothing can run
+  # here, so the release image's tool is not started to read it again (the smoke test reads
+  # it after the switch).
+  state="$read_v false"
+  echo "migrations: schema $read_v, clean, as the backup step read it $((EPOCHSECONDS - read_at))s ago"
 else
   state=$(migrate "$IMAGE_REF" version) || { echo "migrations failed: could not read the schema version with $IMAGE_REF; nothing was changed" >&2; exit 1; }
 fi
