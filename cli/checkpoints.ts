@@ -6,6 +6,7 @@
 // read here (their history rows show the live schema only for the newest update).
 import * as fs from "fs";
 import * as path from "path";
+import { fileBackendDir } from "./workspace";
 
 /** The `schema` output of an update: the target, the range and what the database had after it. */
 export interface SchemaOutput {
@@ -28,8 +29,9 @@ export function schemaOutputsByStart(backendUrl: string | undefined, project: st
 /** The stack outputs each successful update left, per its start time (unix seconds), for a file:// backend; empty for others. */
 export function outputsByStart(backendUrl: string | undefined, project: string, stack: string): Map<number, Record<string, unknown>> {
     const out = new Map<number, Record<string, unknown>>();
-    if (!backendUrl?.startsWith("file://")) return out;
-    const root = path.join(backendUrl.slice("file://".length), ".pulumi", "history");
+    const dir = fileBackendDir(backendUrl);
+    if (dir === undefined) return out;
+    const root = path.join(dir, ".pulumi", "history");
     for (const dir of [path.join(root, project, stack), path.join(root, stack)]) {
         if (!fs.existsSync(dir)) continue;
         for (const f of fs.readdirSync(dir).filter(n => n.endsWith(".history.json"))) {

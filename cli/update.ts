@@ -2,7 +2,7 @@
 // (or a preview) streaming the engine's output, puts the stack's config back
 // when the engine changed nothing, and after a failed update makes the config
 // describe what actually runs (the account), with --atomic recovery.
-import { ConfigMap, Stack, STACK_ENV } from "./pulumiCli";
+import { CliError, ConfigMap, Stack, STACK_ENV } from "./pulumiCli";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -95,7 +95,7 @@ export async function up(stack: Stack, message: string, extraArgs: string[] = []
     try {
         const r = await stack.cli.run(args, t => process.stdout.write(t), STACK_ENV);
         if (r.code === 0) return {};
-        return { failed: { text: `code: ${r.code}\n stdout: ${r.stdout}\n stderr: ${r.stderr}`, changed: anyChange(events) } };
+        return { failed: { text: new CliError(r).message, changed: anyChange(events) } };
     } finally {
         fs.rmSync(dir, { recursive: true, force: true });
     }

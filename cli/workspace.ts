@@ -47,13 +47,17 @@ export function toolEnv(base: NodeJS.ProcessEnv = process.env, root = ROOT): Rec
     return env;
 }
 
+/** The directory of a file:// backend URL (by default this process's backend); undefined for any other backend. */
+export function fileBackendDir(url = process.env.PULUMI_BACKEND_URL): string | undefined {
+    return url?.startsWith("file://") ? url.slice("file://".length) : undefined;
+}
+
 /** Applies toolEnv to this process (the Automation API spawns pulumi with it). */
 export function useToolEnv(): void {
     const env = toolEnv();
     Object.assign(process.env, env);
-    if (env.PULUMI_BACKEND_URL.startsWith("file://")) {
-        fs.mkdirSync(env.PULUMI_BACKEND_URL.slice("file://".length), { recursive: true });
-    }
+    const dir = fileBackendDir(env.PULUMI_BACKEND_URL);
+    if (dir !== undefined) fs.mkdirSync(dir, { recursive: true });
     const pf = env.PULUMI_CONFIG_PASSPHRASE_FILE;
     if (pf && !fs.existsSync(pf)) {
         fs.mkdirSync(path.dirname(pf), { recursive: true });
@@ -105,9 +109,9 @@ export async function openExistingStack(stackName: string, workDir = ROOT): Prom
  * the caller asks `pulumi stack ls` instead.
  */
 export function stackFileExists(stackName: string, project = PROJECT): boolean {
-    const url = process.env.PULUMI_BACKEND_URL ?? "";
-    if (!url.startsWith("file://") || !/^[A-Za-z0-9_.-]+$/.test(stackName)) return false;
-    const file = path.join(url.slice("file://".length), ".pulumi", "stacks", project, stackName);
+    const dir = fileBackendDir();
+    if (dir === undefined || !/^[A-Za-z0-9_.-]+$/.test(stackName)) return false;
+    const file = path.join(dir, ".pulumi", "stacks", project, stackName);
     return fs.existsSync(`${file}.json`) || fs.existsSync(`${file}.json.gz`);
 }
 
@@ -118,9 +122,9 @@ export function stackConfigFile(stackName: string, workDir = ROOT): string {
 
 /** Whether a file:// backend holds a lock on the stack (an update in progress, or one that was killed). */
 export function stackLocked(stackName: string, project = PROJECT): boolean {
-    const url = process.env.PULUMI_BACKEND_URL ?? "";
-    if (!url.startsWith("file://")) return false;
-    const base = path.join(url.slice("file://".length), ".pulumi", "locks");
+    const dir = fileBackendDir();
+    if (dir === undefined) return false;
+    const base = path.join(dir, ".pulumi", "locks");
     const dirs = [path.join(base, "organization", project, stackName), path.join(base, stackName)];
     return dirs.some(d => fs.existsSync(d) && fs.readdirSync(d).some(f => f.endsWith(".json")));
 }
