@@ -25,6 +25,23 @@ export class ConfigSnapshot {
         if (this.content === undefined) fs.rmSync(this.file, { force: true });
         else fs.writeFileSync(this.file, this.content);
     }
+    /** Of `keys`, those the settings file may set (see settingsMaySet). */
+    maySet(keys: string[]): string[] {
+        return settingsMaySet(this.content, keys);
+    }
+}
+
+/**
+ * Of `keys` ("ns:name"), those a stack's settings file may set: those whose
+ * name occurs anywhere in its text. `pulumi config --json` also lists the
+ * project's defaults from Pulumi.yaml, so a key it shows may be in no file, and
+ * `pulumi config rm-all` of such a key changes nothing (a CLI start, about
+ * 0.2 s, for nothing). A name that occurs in the text, quoted, commented or in
+ * a value, counts: rm-all then runs, as before.
+ */
+export function settingsMaySet(content: string | undefined, keys: string[]): string[] {
+    if (content === undefined) return [];
+    return keys.filter(k => content.includes(k.slice(k.indexOf(":") + 1)));
 }
 
 /** An update that failed: the engine's text, and whether any resource had started to change. */

@@ -106,8 +106,8 @@ export async function cmdDeploy(v: DeployOptions): Promise<void> {
     if (overridden) next[pj("provenanceOverride")] = { value: overridden };
 
     const snapshot = new ConfigSnapshot(stackConfigFile(stack.name));
-    // Only keys the stack has are removed (a CLI call saved when there are none).
-    const stale = [...ROLLBACK_KEYS.map(pj).filter(k => next[k] === undefined), ...OPTIONAL_RELEASE_KEYS.filter(k => next[ns(k)] === undefined).map(ns)].filter(k => k in current);
+    // Only keys the stack's settings file sets are removed (a CLI call saved when there are none).
+    const stale = snapshot.maySet([...ROLLBACK_KEYS.map(pj).filter(k => next[k] === undefined), ...OPTIONAL_RELEASE_KEYS.filter(k => next[ns(k)] === undefined).map(ns)].filter(k => k in current));
     if (stale.length > 0) await stack.removeAllConfig(stale);
     console.log(`deployctl: deploying ${version} (${ref}) to ${stack.name}; database at schema ${live.version}, ${version} runs on ${showRange(rangeOf(values.schemaMin, values.schemaMax))}`);
     const before = last && serving === last.version ? { version: last.version, release: releaseConfigOf(updates, last.update) } : undefined;

@@ -156,7 +156,7 @@ async function cmdRollback(target: string | undefined, v: RollbackOptions): Prom
     for (const key of RELEASE_KEYS) if (rel[key] !== undefined) next[ns(key)] = { value: rel[key] };
     const toRemove = remove.filter(k => !(k in extra));
     for (const k of OPTIONAL_RELEASE_KEYS) if (rel[k] === undefined) toRemove.push(ns(k));
-    const stale = toRemove.filter(k => k in cfg);
+    const stale = snapshot.maySet(toRemove.filter(k => k in cfg));
     if (stale.length > 0) await stack.removeAllConfig(stale);
     console.log(`deployctl: rolling back ${stack.name} from ${from.version} to ${chosen.version} (update #${chosen.update}, ${ref}), database: ${mode}, live schema ${live.version}, ${chosen.version} runs on ${showRange(targetInfo.range)}`);
     const before = serving === from.version ? { version: from.version, release: releaseConfigOf(updates, fromRow.update) } : undefined;

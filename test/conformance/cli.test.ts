@@ -68,6 +68,18 @@ describe("deployctl's Pulumi CLI calls against the Automation API's (real engine
         }
     });
 
+    it("lists Pulumi.yaml's defaults as config, and rm-all of a key only a default sets leaves the settings file as it was", async () => {
+        const fs = require("fs") as typeof import("fs"); // eslint-disable-line @typescript-eslint/no-require-imports
+        const before = fs.readFileSync(s.configFile, "utf8");
+        const cfg = await ours.getAllConfig();
+        // downImage has a default ("") in Pulumi.yaml and is in no stack file until a --db down rollback.
+        expect(cfg["api-server:downImage"]).to.deep.equal({ value: "", secret: false });
+        expect(new ConfigSnapshot(s.configFile).maySet(["api-server:downImage", "release:version"])).to.deep.equal(["release:version"]);
+        await theirs.removeAllConfig(["api-server:downImage"]);
+        expect(fs.readFileSync(s.configFile, "utf8")).to.equal(before);
+        expect((await ours.getAllConfig())["api-server:downImage"]).to.deep.equal({ value: "", secret: false });
+    });
+
     it("passes plain keys to the update as --config and sets secret ones first", async () => {
         const snapshot = new ConfigSnapshot(s.configFile);
         try {

@@ -3,7 +3,7 @@ import { expect } from "chai";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { anyChange } from "../../cli/update";
+import { anyChange, settingsMaySet } from "../../cli/update";
 
 describe("update event log", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "events-"));
@@ -29,5 +29,27 @@ describe("update event log", () => {
         const f = path.join(dir, "d");
         fs.writeFileSync(f, JSON.stringify(pre("same")) + "\n" + '{"resourcePreEvent": {"metadata": {"op": "upd');
         expect(anyChange(f)).to.equal(false);
+    });
+});
+
+describe("keys a stack's settings file may set", () => {
+    const file = [
+        "encryptionsalt: v1:abc",
+        "config:",
+        "  api-server:dbName: app",
+        '  "api-server:downImage": ""',
+        "  release:version: v1.0.0",
+        "  # api-server:restoreDump was removed",
+        "  release:notes: mentions provenanceOverride in a value",
+    ].join("\n");
+
+    it("keeps keys whose name occurs in the text, quoted, commented or in a value", () => {
+        const keys = ["api-server:downImage", "release:version", "api-server:restoreDump", "api-server:provenanceOverride"];
+        expect(settingsMaySet(file, keys)).to.deep.equal(keys);
+    });
+
+    it("drops keys whose name occurs nowhere, and all keys when there is no file", () => {
+        expect(settingsMaySet(file, ["api-server:atomicRecoveryOf", "release:images", "release:version"])).to.deep.equal(["release:version"]);
+        expect(settingsMaySet(undefined, ["release:version"])).to.deep.equal([]);
     });
 });
