@@ -9,6 +9,7 @@ import * as path from "path";
 import { RELEASE_KEYS } from "../components/config";
 import { dirtyProblem, inRange, LiveSchema, rangeOf } from "../components/schema";
 import { ns, pj, RefusedError } from "./common";
+import { BackupAhead } from "./backupAhead";
 import { causeOf } from "./failure";
 import { migrationRunning, readLiveSchema, servingLine, servingVersion, StackSettings } from "./live";
 import { failedStep } from "./failure";
@@ -67,7 +68,8 @@ export async function configArgs(stack: Stack, config: ConfigMap = {}): Promise<
  * Runs `up` (or a preview) with `config` written to the stack first, streaming
  * the engine's output. Restores config if the engine changed nothing.
  */
-export async function apply(stack: Stack, snapshot: ConfigSnapshot, previewOnly: boolean, message: string, config?: ConfigMap): Promise<void> {
+export async function apply(stack: Stack, snapshot: ConfigSnapshot, previewOnly: boolean, message: string, config?: ConfigMap,
+    backupAhead?: Record<string, string>): Promise<void> {
     const stream = (out: string) => process.stdout.write(out);
     if (previewOnly) {
         try {
@@ -80,11 +82,17 @@ export async function apply(stack: Stack, snapshot: ConfigSnapshot, previewOnly:
         return;
     }
     let result: Awaited<ReturnType<typeof up>>;
+    let ahead: BackupAhead | undefined;
     try {
-        result = await up(stack, message, await configArgs(stack, config));
+        const args = await configArgs(stack, config);
+        ahead = backupAhead ? BackupAhead.start(backupAhead) : undefined;
+        result = await up(stack, message, args, ahead?.env);
     } catch (err) {
         snapshot.restore();
         throw err;
+    } finally {
+        const notice = await ahead?.finish();
+        if (notice) console.log(`deployctl: ${notice}`);
     }
     if (result.failed !== undefined) {
         const { text, changed } = result.failed;
@@ -104,13 +112,13 @@ export async function apply(stack: Stack, snapshot: ConfigSnapshot, previewOnly:
  * with the engine's text on failure, and whether any resource had begun to
  * change (from the engine's event log).
  */
-export async function up(stack: Stack, message: string, extraArgs: string[] = []): Promise<{ failed?: { text: string; changed: boolean } }> {
+export async function up(stack: Stack, message: string, extraArgs: string[] = [], env: Record<string, string> = {}): Promise<{ failed?: { text: string; changed: boolean } }> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "deployctl-events-"));
     const events = path.join(dir, "events.log");
     const args = ["up", "--yes", "--skip-preview", "--message", message, "--color", engineColor(), "--exec-kind", "auto.local",
         "--event-log", events, ...extraArgs, "--stack", stack.name];
     try {
-        const r = await stack.cli.run(args, t => process.stdout.write(t), STACK_ENV);
+        const r = await stack.cli.run(args, t => process.stdout.write(t), { ...STACK_ENV, ...env });
         if (r.code === 0) return {};
         return { failed: { text: new CliError(r).message, changed: anyChange(events) } };
     } finally {
@@ -150,6 +158,8 @@ export interface Attempt {
     config?: ConfigMap;
     /** Where the start, success and failure notices go, and the release's images they name. */
     notices?: { notifier: Notifier; images: Record<string, string> };
+    /** The backup step's environment, for a backup started with the update (cli/backupAhead.ts). */
+    backupAhead?: Record<string, string>;
 }
 
 /**
@@ -210,7 +220,7 @@ export async function applyAttempt(a: Attempt, previewOnly: boolean, message: st
     notices?.notifier.send({ ...base, event: `${what}.started` });
     try {
         try {
-            await apply(a.stack, a.snapshot, previewOnly, message, a.config);
+            await apply(a.stack, a.snapshot, previewOnly, message, a.config, a.backupAhead);
         } catch (err) {
             if (err instanceof UpdateFailed) await account(a, err);
             throw err;

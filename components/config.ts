@@ -43,6 +43,8 @@ export interface DeploySettings {
     readonly backupDir: string;
     readonly backupRetain: number;
     readonly backupVerify: "restore" | "list";
+    /** Whether deployctl deploy starts the verified backup with the update (read by deployctl only). */
+    readonly backupAhead: boolean;
     readonly dockerHost: string;
     readonly appName: string;
     readonly appPort: number;
@@ -121,6 +123,7 @@ export const DEFAULTS: Readonly<Record<string, string>> = {
     backupDir: "/var/backups/api-server",
     backupRetain: "0",
     backupVerify: "restore",
+    backupAhead: "true",
     dockerHost: "",
     appName: "api-server",
     appPort: "8080",
@@ -261,6 +264,7 @@ const SETTING_RULES: Record<string, Rule> = {
     schemaTable: regexRule(PG_IDENT_RE, "a PostgreSQL identifier (the migration tool's version table)"),
     requireDownMigrations: enumRule("true", "false"),
     atomic: enumRule("true", "false"),
+    backupAhead: enumRule("true", "false"),
     offsiteEnabled: enumRule("true", "false"),
     kind: enumRule("deploy", "rollback"),
     replacesVersion: (key, v) => v === "" ? undefined : checkVersion(key, v),
@@ -402,6 +406,7 @@ export function parseDeployConfig(src: ConfigSource, appEnv?: unknown, criticalE
             backupDir: s.backupDir,
             backupRetain: Number(s.backupRetain),
             backupVerify: s.backupVerify as "restore" | "list",
+            backupAhead: s.backupAhead === "true",
             dockerHost: s.dockerHost,
             appName: s.appName,
             appPort: Number(s.appPort),
@@ -503,6 +508,9 @@ export function serviceIdentity(release: Release, service: { imageRef: string })
 }
 
 /** The values that identify a release; a change of any of them re-runs backup and migrations. */
+/** The release: keys releaseIdentity is made of; a deploy that changes none of them runs no backup step. */
+export const RELEASE_IDENTITY_KEYS = ["version", "gitSha", "image", "imageDigest", "schemaVersion", "images"];
+
 export function releaseIdentity(release: Release): string[] {
     const others = Object.keys(release.images).sort().map(k => `${k}=${release.images[k]}`);
     return [release.version, release.gitSha, imageRef(release), String(release.schemaVersion), ...others];

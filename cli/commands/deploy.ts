@@ -1,9 +1,10 @@
 // deployctl deploy: sets the stack's release: config to a release and runs pulumi up.
 import { ConfigMap } from "../pulumiCli";
 import { Command } from "commander";
-import { checkImageRef, checkReleaseValue, OPTIONAL_RELEASE_KEYS, RELEASE_KEYS, rangeProblems } from "../../components/config";
+import { checkImageRef, checkReleaseValue, OPTIONAL_RELEASE_KEYS, RELEASE_IDENTITY_KEYS, RELEASE_KEYS, rangeProblems } from "../../components/config";
 import { DNS_LABEL_RE } from "../../components/rules";
 import { deployRangeProblem, rangeOf, showRange } from "../../components/schema";
+import { aheadBlocker, backupEnv } from "../backupAhead";
 import { checkNotLocked, flag, history, ns, openStack, pj, RefusedError, repeatable, requireStack, stackOption, UsageError } from "../common";
 import { currentRelease, releaseConfigOf } from "../history";
 import { servingVersion, stackSettings } from "../live";
@@ -111,8 +112,11 @@ export async function cmdDeploy(v: DeployOptions): Promise<void> {
     if (stale.length > 0) await stack.removeAllConfig(stale);
     console.log(`deployctl: deploying ${version} (${ref}) to ${stack.name}; database at schema ${live.version}, ${version} runs on ${showRange(rangeOf(values.schemaMin, values.schemaMax))}`);
     const before = last && serving === last.version ? { version: last.version, release: releaseConfigOf(updates, last.update) } : undefined;
+    // The verified backup starts with the update, not 1.5 s later when the engine reaches its step (cli/backupAhead.ts).
+    const identityChanges = RELEASE_IDENTITY_KEYS.some(k => (values[k] ?? "") !== (current[ns(k)]?.value ?? ""));
+    const backupAhead = aheadBlocker(settings, identityChanges) === undefined ? backupEnv(settings, version) : undefined;
     await applyAttempt({
-        stack, settings, snapshot, what: "deploy", version, imageRef: ref, before, atomic: atomicOf(v, settings), config: next,
+        stack, settings, snapshot, what: "deploy", version, imageRef: ref, before, atomic: atomicOf(v, settings), config: next, backupAhead,
         notices: { notifier, images: releaseImages(settings.get("services"), settings.get("appName"), ref, values.images) },
     }, v.preview === true, `deploy ${version}`);
     if (v.preview !== true) console.log(`deployctl: ${stack.name} runs ${version}`);

@@ -24,8 +24,46 @@
 # *.partial.<pid> file, a verify_<ts>_<host>_<pid> scratch database) whose
 # process is gone are removed first; a complete dump is never touched.
 # The last line of stdout is the JSON result.
+#
+# Taken ahead: `deployctl deploy` starts this same script with the same
+# settings as the engine starts (cli/backupAhead.ts) and passes the engine
+# BACKUP_AHEAD, a directory holding that run's pid, its settings' fingerprint
+# (backup_fingerprint below), and, once it ends, its output and exit code.
+# This step then takes that run as its own, once (the `taken` directory is the
+# claim): it waits for it, replays its output and exits with its code. With
+# other settings, a claim already made, or a run that ended without a result,
+# the step takes its own dump as always. Either way the step ends only when a
+# dump is verified, so the order backup, migrations, switch stays as it is.
 
 umask 077
+# A stopped backup (deployctl stops a run taken ahead that no step claimed) still
+# removes its partial dump and scratch database: the EXIT trap runs on a signal too.
+trap 'exit 143' TERM INT HUP
+
+backup_fingerprint() {
+  printf '%s\n' "PGHOST=${PGHOST:-}" "PGPORT=${PGPORT:-}" "PGDATABASE=${PGDATABASE:-}" "PGUSER=${PGUSER:-}" "PGPASSWORD=${PGPASSWORD:-}" \
+    "BACKUP_DIR=$BACKUP_DIR" "BACKUP_PREFIX=$BACKUP_PREFIX" "RELEASE_VERSION=$RELEASE_VERSION" "BACKUP_VERIFY=$BACKUP_VERIFY" \
+    "BACKUP_RETAIN=$BACKUP_RETAIN" "SKIP_AT_SCHEMA=${SKIP_AT_SCHEMA:-}" | sha256sum | cut -d" " -f1
+}
+
+ahead=${BACKUP_AHEAD:-}
+if [ -n "$ahead" ] && [ -f "$ahead/fingerprint" ]; then
+  if [ "$(cat "$ahead/fingerprint")" != "$(backup_fingerprint)" ]; then
+    echo "backup: the backup deployctl started ahead has other settings; this step takes its own"
+  elif ! mkdir "$ahead/taken" 2>/dev/null; then
+    echo "backup: the backup deployctl started ahead was already taken by another step; this step takes its own"
+  else
+    apid=$(cat "$ahead/pid")
+    while [ ! -e "$ahead/rc" ] && kill -0 "$apid" 2>/dev/null; do sleep 0.05; done
+    if [ -e "$ahead/rc" ]; then
+      echo "backup: taken by deployctl from the start of the update, with this step's settings (process $apid); its output:"
+      cat "$ahead/out"
+      cat "$ahead/err" >&2
+      exit "$(cat "$ahead/rc")"
+    fi
+    echo "backup: the backup deployctl started ahead (process $apid) ended without a result; this step takes its own"
+  fi
+fi
 mkdir -p "$BACKUP_DIR" || { echo "backup failed: cannot create $BACKUP_DIR" >&2; exit 1; }
 [ -w "$BACKUP_DIR" ] || { echo "backup failed: $BACKUP_DIR is not writable" >&2; exit 1; }
 host=$(printf "%s" "${HOSTNAME:-localhost}" | cksum | cut -c1-6)
@@ -65,7 +103,13 @@ final="$BACKUP_DIR/${BACKUP_PREFIX}_${RELEASE_VERSION}_${ts}.dump"
 n=1; while [ -e "$final" ]; do n=$((n + 1)); final="$BACKUP_DIR/${BACKUP_PREFIX}_${RELEASE_VERSION}_${ts}_$n.dump"; done
 tmp="$final.partial.$$"
 scratch=""
-cleanup() { [ -z "$tmp" ] || rm -f "$tmp"; if [ -n "$scratch" ]; then dropdb --no-password --if-exists "$scratch" >/dev/null 2>&1 || true; fi; }
+# --force (PostgreSQL 13+) ends the scratch database's restore session if a stopped pg_restore left it open.
+# A second signal (the group's and the wrapper's) must not cut the cleanup short.
+cleanup() {
+  trap '' TERM INT HUP
+  [ -z "$tmp" ] || rm -f "$tmp"
+  if [ -n "$scratch" ]; then dropdb --no-password --if-exists --force "$scratch" >/dev/null 2>&1 || dropdb --no-password --if-exists "$scratch" >/dev/null 2>&1 || true; fi
+}
 trap cleanup EXIT
 
 t0=$EPOCHREALTIME

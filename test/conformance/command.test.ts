@@ -35,7 +35,7 @@ describe("command stand-in conformance (real engine, @pulumi/command SDK)", func
     const read = (name: string) => fs.existsSync(file(name)) ? fs.readFileSync(file(name), "utf8") : "";
 
     beforeEach(async () => {
-        const envVars = { ...toolEnv({ ...process.env, PULUMI_BACKEND_URL: `file://${backend}`, PULUMI_CONFIG_PASSPHRASE: "conformance" } as NodeJS.ProcessEnv, ROOT), PULUMI_BACKEND_URL: `file://${backend}`, PULUMI_CONFIG_PASSPHRASE: "conformance" };
+        const envVars = { ...toolEnv({ ...process.env, PULUMI_BACKEND_URL: `file://${backend}`, PULUMI_CONFIG_PASSPHRASE: "conformance" } as NodeJS.ProcessEnv, ROOT), PULUMI_BACKEND_URL: `file://${backend}`, PULUMI_CONFIG_PASSPHRASE: "conformance", CONFORMANCE_INHERITED: "from the CLI" };
         stack = await LocalWorkspace.createOrSelectStack({ projectName: "conformance", stackName: uniq("c").replace(/_/g, "-"), program }, { envVars });
         fs.rmSync(work, { recursive: true, force: true });
         fs.mkdirSync(work, { recursive: true });
@@ -62,6 +62,12 @@ describe("command stand-in conformance (real engine, @pulumi/command SDK)", func
         const r = await up({ create: `echo c >> ${file("log")}`, delete: "true" });
         expect(r.summary.resourceChanges).to.deep.include({ update: 1 });
         expect(read("log")).to.equal("c\nc\n");
+    });
+
+    it("gives a command the environment of the CLI that started the engine, then its own environment (local/commandOutputs.go: cmd.Env = os.Environ())", async () => {
+        // deployctl passes the backup step BACKUP_AHEAD this way (cli/backupAhead.ts).
+        await up({ create: `printf '%s|%s' "\${CONFORMANCE_INHERITED-unset}" "\${OWN-unset}" > ${file("env")}`, environment: { OWN: "own" } });
+        expect(read("env")).to.equal("from the CLI|own");
     });
 
     it("runs update instead of create when update is set", async () => {

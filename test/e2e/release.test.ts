@@ -59,7 +59,11 @@ describe("releases end to end (real engine)", function () {
     });
 
     it("upgrades to v1.1.0: a new verified dump, schema 2, the new column in use", async () => {
-        ok(s.deploy("v1.1.0"));
+        const r = s.deploy("v1.1.0");
+        ok(r);
+        // deployctl started the backup with the update, and the backup step took it: one dump, not two.
+        expect(r.stdout).to.include("backup: taken by deployctl from the start of the update");
+        expect(r.stdout).to.not.include("not taken by a backup step");
         expect(await running()).to.equal("v1.1.0");
         expect(schemaVersion(s.db)).to.equal(2);
         expect(s.dumps().filter(d => d.startsWith("pre_release_v1.1.0_"))).to.have.length(1);

@@ -1,8 +1,9 @@
 // The backup, migration and restore scripts against the real PostgreSQL and the release images.
 import { expect } from "chai";
-import { execSync, spawnSync } from "child_process";
+import { execSync, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { BackupAhead, backupFingerprint } from "../../cli/backupAhead";
 import { backupScript, BackupResult } from "../../components/databaseBackup";
 import { restoreScript } from "../../components/databaseRestore";
 import { migrateScript } from "../../components/migrations";
@@ -90,6 +91,93 @@ describe("database scripts (real PostgreSQL)", function () {
             const left = fs.readdirSync(dir).filter(f => f.endsWith(".dump"));
             expect(left).to.have.length(2);
             expect(left).to.include(path.basename(last.path));
+        });
+    });
+
+    describe("a backup deployctl starts with the update (cli/backupAhead.ts)", () => {
+        const settings = (db: string, dir: string) => ({
+            ...pg(db), BACKUP_DIR: dir, RELEASE_VERSION: "v1.1.0", BACKUP_PREFIX: "pre_release", BACKUP_VERIFY: "restore", BACKUP_RETAIN: "0",
+        });
+        const dumpsIn = (dir: string) => fs.readdirSync(dir).filter(f => f.endsWith(".dump"));
+
+        it("is taken by the backup step with the same settings, once: the step waits for it and takes no dump of its own", async () => {
+            const db = newDb("it_ahead");
+            psql("CREATE TABLE t (id int); INSERT INTO t SELECT generate_series(1, 500)", db);
+            const dir = tmpDir("backups");
+            const ahead = BackupAhead.start(settings(db, dir));
+            const r = runScript(backupScript(), { ...settings(db, dir), ...ahead.env });
+            expect(r.code, r.stderr).to.equal(0);
+            expect(r.stdout).to.include("backup: taken by deployctl from the start of the update, with this step's settings");
+            const res = lastJsonLine<BackupResult>(r.stdout);
+            expect(res.verified).to.equal("restore");
+            expect(res.sha256).to.equal(sha256(res.path));
+            expect(dumpsIn(dir)).to.deep.equal([path.basename(res.path)]);
+            // A second step with the same settings (another update) finds it taken and takes its own.
+            const again = runScript(backupScript(), { ...settings(db, dir), ...ahead.env });
+            expect(again.code, again.stderr).to.equal(0);
+            expect(again.stdout).to.include("was already taken by another step; this step takes its own");
+            expect(dumpsIn(dir)).to.have.length(2);
+            expect(await ahead.finish()).to.equal(undefined);
+        });
+
+        it("is not taken by a step with other settings, which takes its own; the run's complete dump stays", async () => {
+            const db = newDb("it_ahead_other");
+            const dir = tmpDir("backups");
+            const ahead = BackupAhead.start(settings(db, dir));
+            const r = runScript(backupScript(), { ...settings(db, dir), RELEASE_VERSION: "v1.2.0", ...ahead.env });
+            expect(r.code, r.stderr).to.equal(0);
+            expect(r.stdout).to.include("has other settings; this step takes its own");
+            expect(path.basename(lastJsonLine<BackupResult>(r.stdout).path)).to.match(/^pre_release_v1\.2\.0_/);
+            for (let i = 0; i < 200 && !ahead.ended; i++) await new Promise(res => setTimeout(res, 50));
+            const notice = await ahead.finish();
+            expect(notice).to.match(/not taken by a backup step; it completed, and its verified dump stays: .*pre_release_v1\.1\.0_/);
+            expect(dumpsIn(dir)).to.have.length(2);
+        });
+
+        it("fails the step with its own failure", async () => {
+            const dir = tmpDir("backups");
+            const env = { ...settings("it_no_such_database", dir) };
+            const ahead = BackupAhead.start(env);
+            const r = runScript(backupScript(), { ...env, ...ahead.env });
+            expect(r.code).to.equal(1);
+            expect(r.stderr).to.include("backup failed: pg_dump exited with an error; nothing was changed");
+            expect(await ahead.finish()).to.equal(undefined);
+            expect(dumpsIn(dir)).to.deep.equal([]);
+        });
+
+        it("is replaced by the step's own dump when it ended without a result", () => {
+            const db = newDb("it_ahead_dead");
+            const dir = tmpDir("backups");
+            const handoff = tmpDir("ahead");
+            fs.writeFileSync(path.join(handoff, "pid"), `${spawnSync("true").pid}\n`);
+            fs.writeFileSync(path.join(handoff, "fingerprint"), `${backupFingerprint(settings(db, dir))}\n`);
+            const r = runScript(backupScript(), { ...settings(db, dir), BACKUP_AHEAD: handoff });
+            expect(r.code, r.stderr).to.equal(0);
+            expect(r.stdout).to.include("ended without a result; this step takes its own");
+            expect(dumpsIn(dir)).to.have.length(1);
+        });
+
+        it("is stopped when no step took it, removing its partial dump and scratch database", async () => {
+            const db = newDb("it_ahead_stop");
+            psql("CREATE TABLE t (id int)", db);
+            const dir = tmpDir("backups");
+            // pg_dump waits for a table another session holds exclusively, so the run is caught mid-dump.
+            const locker = spawn("psql", ["-qAtX", "-c", "BEGIN; LOCK TABLE t IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(60)"], { env: { ...process.env, ...pg(db) }, stdio: "ignore" });
+            try {
+                for (let i = 0; i < 100 && psql("SELECT count(*) FROM pg_locks WHERE mode = 'AccessExclusiveLock' AND relation = 't'::regclass", db) === "0"; i++) {
+                    await new Promise(res => setTimeout(res, 50));
+                }
+                const ahead = BackupAhead.start(settings(db, dir));
+                const scratch = () => Number(psql("SELECT count(*) FROM pg_database WHERE datname LIKE 'verify\\_%'", "postgres"));
+                for (let i = 0; i < 200 && !(fs.readdirSync(dir).some(f => f.includes(".partial.")) && scratch() > 0); i++) await new Promise(res => setTimeout(res, 50));
+                expect(fs.readdirSync(dir).some(f => f.includes(".partial.")), "a partial dump while pg_dump waits").to.equal(true);
+                expect(scratch(), "a scratch database while pg_dump waits").to.equal(1);
+                expect(await ahead.finish()).to.match(/not taken by a backup step \(the update ended before it\); it was stopped and removed its partial dump and scratch database/);
+                expect(fs.readdirSync(dir).filter(f => f.endsWith(".dump") || f.includes(".partial."))).to.deep.equal([]);
+                expect(scratch()).to.equal(0);
+            } finally {
+                locker.kill();
+            }
         });
     });
 

@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as path from "path";
 import {
     ConfigError, DEFAULTS, checkDigest, checkGitSha, checkRepository, checkSchemaVersion, checkVersion,
-    imageRef, parseDeployConfig, releaseIdentity,
+    imageRef, parseDeployConfig, RELEASE_IDENTITY_KEYS, RELEASE_KEYS, releaseIdentity,
 } from "../../components/config";
 import { readmeErrorRows } from "../support/configTable";
 
@@ -43,6 +43,25 @@ describe("release config validation", () => {
         expect(settings.appPort).to.equal(8080);
         expect(imageRef(release)).to.equal(`${GOOD["release:image"]}@${GOOD["release:imageDigest"]}`);
         expect(releaseIdentity(release)).to.deep.equal(["v2.1.0", GOOD["release:gitSha"], imageRef(release), "20261101120000"]);
+    });
+
+    it("makes the release's identity of exactly the RELEASE_IDENTITY_KEYS (deployctl starts a backup ahead only when one changes)", () => {
+        const other: Record<string, string> = {
+            version: "v2.1.1", gitSha: "1".repeat(40), image: "registry.example.com:5000/acme/web", imageDigest: "sha256:" + "1f".repeat(32),
+            schemaVersion: "20261101120001", notes: "other notes", schemaMin: "1", schemaMax: "99999999999999",
+            images: JSON.stringify({ worker: "registry.example.com:5000/acme/worker@sha256:" + "3f".repeat(32) }),
+        };
+        const bundle: Record<string, string> = {
+            ...GOOD, "release:images": JSON.stringify({ worker: "registry.example.com:5000/acme/worker@sha256:" + "2f".repeat(32) }),
+            "api-server:proxyPort": "8443", "api-server:proxyImage": "registry.example.com:5000/acme/proxy@sha256:" + "4f".repeat(32),
+        };
+        const services = [{ name: "api", port: 9000, migrations: true }, { name: "worker", port: 9010, publicPort: 8444 }];
+        const base = releaseIdentity(parseDeployConfig(source(bundle), undefined, undefined, services).release);
+        const changing = RELEASE_KEYS.filter(k => {
+            const { release } = parseDeployConfig(source({ ...bundle, [`release:${k}`]: other[k] }), undefined, undefined, services);
+            return JSON.stringify(releaseIdentity(release)) !== JSON.stringify(base);
+        });
+        expect(changing).to.deep.equal(RELEASE_IDENTITY_KEYS);
     });
 
     it("names every missing release key", () => {
