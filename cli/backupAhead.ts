@@ -23,9 +23,12 @@ export function backupEnv(settings: StackSettings, version: string): Record<stri
     };
 }
 
-/** backup.sh's backup_fingerprint of an environment: the sha256 of its settings, one `KEY=value` line each, in its order. */
+/**
+ * backup.sh's backup_fingerprint of an environment: the sha256 of what is dumped, where and how, one
+ * `KEY=value` line each, in its order. Not the password: no hash of it is written anywhere.
+ */
 export function backupFingerprint(env: Record<string, string | undefined>): string {
-    const keys = ["PGHOST", "PGPORT", "PGDATABASE", "PGUSER", "PGPASSWORD", "BACKUP_DIR", "BACKUP_PREFIX", "RELEASE_VERSION", "BACKUP_VERIFY", "BACKUP_RETAIN", "SKIP_AT_SCHEMA"];
+    const keys = ["PGHOST", "PGPORT", "PGDATABASE", "PGUSER", "BACKUP_DIR", "BACKUP_PREFIX", "RELEASE_VERSION", "BACKUP_VERIFY", "BACKUP_RETAIN", "SKIP_AT_SCHEMA"];
     return createHash("sha256").update(keys.map(k => `${k}=${env[k] ?? ""}\n`).join("")).digest("hex");
 }
 

@@ -28,7 +28,8 @@
 # Taken ahead: `deployctl deploy` starts this same script with the same
 # settings as the engine starts (cli/backupAhead.ts) and passes the engine
 # BACKUP_AHEAD, a directory holding that run's pid, its settings' fingerprint
-# (backup_fingerprint below), and, once it ends, its output and exit code.
+# (backup_fingerprint below: what is dumped, where and how; never the password),
+# and, once it ends, its output and exit code.
 # This step then takes that run as its own, once (the `taken` directory is the
 # claim): it waits for it, replays its output and exits with its code. With
 # other settings, a claim already made, or a run that ended without a result,
@@ -41,7 +42,7 @@ umask 077
 trap 'exit 143' TERM INT HUP
 
 backup_fingerprint() {
-  printf '%s\n' "PGHOST=${PGHOST:-}" "PGPORT=${PGPORT:-}" "PGDATABASE=${PGDATABASE:-}" "PGUSER=${PGUSER:-}" "PGPASSWORD=${PGPASSWORD:-}" \
+  printf '%s\n' "PGHOST=${PGHOST:-}" "PGPORT=${PGPORT:-}" "PGDATABASE=${PGDATABASE:-}" "PGUSER=${PGUSER:-}" \
     "BACKUP_DIR=$BACKUP_DIR" "BACKUP_PREFIX=$BACKUP_PREFIX" "RELEASE_VERSION=$RELEASE_VERSION" "BACKUP_VERIFY=$BACKUP_VERIFY" \
     "BACKUP_RETAIN=$BACKUP_RETAIN" "SKIP_AT_SCHEMA=${SKIP_AT_SCHEMA:-}" | sha256sum | cut -d" " -f1
 }
