@@ -10,16 +10,17 @@ import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { scriptFile } from "../components/shell";
+import { backupScriptText, scriptFile } from "../components/shell";
 import { pgEnvOf, StackSettings } from "./live";
 
 /** The backup step's environment for a deploy's pre-release dump, as components/databaseBackup.ts sets it from the same settings. */
 export function backupEnv(settings: StackSettings, version: string): Record<string, string> {
     const pg = pgEnvOf(settings);
     return {
-        PGHOST: pg.PGHOST!, PGPORT: pg.PGPORT!, PGDATABASE: pg.PGDATABASE!, PGUSER: pg.PGUSER!, PGPASSWORD: pg.PGPASSWORD!,
+        // Integers as the program passes them (String(Number(...))), so that 05432 is 5432 on both sides.
+        PGHOST: pg.PGHOST!, PGPORT: String(Number(pg.PGPORT)), PGDATABASE: pg.PGDATABASE!, PGUSER: pg.PGUSER!, PGPASSWORD: pg.PGPASSWORD!,
         BACKUP_DIR: settings.get("backupDir"), BACKUP_PREFIX: "pre_release", RELEASE_VERSION: version,
-        BACKUP_VERIFY: settings.get("backupVerify"), BACKUP_RETAIN: settings.get("backupRetain"),
+        BACKUP_VERIFY: settings.get("backupVerify"), BACKUP_RETAIN: String(Number(settings.get("backupRetain"))),
     };
 }
 
@@ -58,8 +59,9 @@ export class BackupAhead {
     static start(env: Record<string, string>): BackupAhead {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "deployctl-backup-"));
         const { BACKUP_AHEAD: _ignored, ...inherited } = process.env; // eslint-disable-line @typescript-eslint/no-unused-vars
+        // stdin stays open as the run's lifeline: if deployctl ends without finish(), the run is stopped.
         const child = spawn("/bin/bash", ["-c", scriptFile("backup-ahead.sh")], {
-            env: { ...inherited, ...env, BACKUP_SCRIPT: scriptFile("backup.sh"), BACKUP_AHEAD_DIR: dir }, stdio: "ignore", detached: true,
+            env: { ...inherited, ...env, BACKUP_SCRIPT: backupScriptText(), BACKUP_AHEAD_DIR: dir }, stdio: ["pipe", "ignore", "ignore"], detached: true,
         });
         const ahead = new BackupAhead(dir, child);
         fs.writeFileSync(path.join(dir, "pid"), `${child.pid}\n`);
@@ -75,23 +77,27 @@ export class BackupAhead {
 
     /** Whether the run has ended (its exit code is written). */
     get ended(): boolean {
-        return fs.existsSync(path.join(this.dir, "rc"));
+        return this.has("rc");
     }
 
-    /** Whether a backup step took this run as its own. */
-    get taken(): boolean {
-        return fs.existsSync(path.join(this.dir, "taken"));
+    /** Whether its dump is verified (it then waits for a claim before it becomes a dump). */
+    get verified(): boolean {
+        return this.has("verified");
+    }
+
+    private has(name: string): boolean {
+        return fs.existsSync(path.join(this.dir, name));
     }
 
     /**
-     * After the update: a run no step took is stopped (its script removes its partial dump and scratch
-     * database; a dump it already completed stays, as every complete dump does). Resolves with a line
-     * for the operator when it was not taken, and removes the directory.
+     * After the update. A run whose output a backup step replayed is done. Any other is stopped: a
+     * run no step claimed never became a dump and removes its partial dump and scratch database; one
+     * claimed by a step that was then cancelled may have become a dump, which stays. Resolves with a
+     * line for the operator about a run no step replayed, and removes the directory.
      */
     async finish(): Promise<string | undefined> {
-        const taken = this.taken;
-        const stop = !taken && !this.ended;
-        if (stop) {
+        const replayed = this.has("replayed");
+        if (!replayed) {
             try {
                 process.kill(-this.child.pid!, "SIGTERM");
             } catch {
@@ -99,15 +105,17 @@ export class BackupAhead {
             }
         }
         await this.exited;
-        const read = (name: string) => fs.existsSync(path.join(this.dir, name)) ? fs.readFileSync(path.join(this.dir, name), "utf8") : "";
-        const rc = read("rc").trim();
-        const out = read("out");
-        const err = read("err").trim().split("\n").pop();
+        this.child.stdin?.end();
+        const read = (name: string) => this.has(name) ? fs.readFileSync(path.join(this.dir, name), "utf8") : "";
+        const dump = /^backup: (\S+) verified by/m.exec(read("out"))?.[1];
+        const failed = read("err").trim().split("\n").filter(l => l.startsWith("backup failed:")).pop();
+        const taken = this.has("taken");
         fs.rmSync(this.dir, { recursive: true, force: true });
-        const what = "the backup started with the update was not taken by a backup step";
-        if (taken) return undefined;
-        if (rc === "0") return `${what}; it completed, and its verified dump stays: ${/^backup: (\S+) verified/m.exec(out)?.[1] ?? "(see the backup directory)"}`;
-        if (stop) return `${what} (the update ended before it); it was stopped and removed its partial dump and scratch database`;
-        return `${what}; it failed on its own: ${err || `exit code ${rc}`}`;
+        if (replayed) return undefined;
+        if (dump) return `the backup started with the update was claimed by a backup step that did not finish; its verified dump stays: ${dump}`;
+        if (failed) return `the backup started with the update failed, and no backup step reported it: ${failed}`;
+        return taken
+            ? "the backup started with the update was claimed by a backup step that did not finish; it was stopped and removed its partial dump and scratch database"
+            : "the backup started with the update was not needed (no backup step took it); it was stopped before it became a dump and removed its partial dump and scratch database";
     }
 }

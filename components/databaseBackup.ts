@@ -1,7 +1,7 @@
 // Pre-release database backup: pg_dump -Fc, verified, checksummed, never deleted by Pulumi.
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { BASH, lastJsonLine, scriptFile } from "./shell";
+import { backupScriptText, BASH, lastJsonLine } from "./shell";
 import { childOpts } from "./options";
 
 /** What a finished backup reports (the last line of the command's stdout). */
@@ -29,7 +29,7 @@ export type BackupKind = "pre_release" | "safety_before_restore";
 
 /** The backup script: components/scripts/backup.sh. */
 export function backupScript(): string {
-    return scriptFile("backup.sh");
+    return backupScriptText();
 }
 
 export interface DatabaseConnection {

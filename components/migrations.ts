@@ -7,7 +7,7 @@ import { childOpts } from "./options";
 
 /** The migration script: components/scripts/migrate.sh. */
 export function migrateScript(): string {
-    return scriptFile("migrate.sh", "image-lib.sh");
+    return scriptFile("migrate.sh", "image-lib.sh", "ahead-lib.sh");
 }
 
 export interface MigrationsArgs {

@@ -44,3 +44,8 @@ function readScript(name: string): string {
     if (!file) throw new Error(`script ${name} not found in components/scripts`);
     return fs.readFileSync(file, "utf8");
 }
+
+/** The backup step's script, with the hand-off helpers it shares with the migration step (also run by deployctl, without @pulumi). */
+export function backupScriptText(): string {
+    return scriptFile("backup.sh", "ahead-lib.sh");
+}

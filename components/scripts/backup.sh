@@ -26,15 +26,17 @@
 # The last line of stdout is the JSON result.
 #
 # Taken ahead: `deployctl deploy` starts this same script with the same
-# settings as the engine starts (cli/backupAhead.ts) and passes the engine
-# BACKUP_AHEAD, a directory holding that run's pid, its settings' fingerprint
-# (backup_fingerprint below: what is dumped, where and how; never the password),
-# and, once it ends, its output and exit code.
-# This step then takes that run as its own, once (the `taken` directory is the
-# claim): it waits for it, replays its output and exits with its code. With
-# other settings, a claim already made, or a run that ended without a result,
-# the step takes its own dump as always. Either way the step ends only when a
-# dump is verified, so the order backup, migrations, switch stays as it is.
+# settings as the engine starts (cli/backupAhead.ts, BACKUP_AHEAD_DIR set for
+# that run) and passes the engine BACKUP_AHEAD, the run's directory (see
+# ahead-lib.sh). The backup step takes that run as its own when its settings
+# match (backup_fingerprint: what is dumped, where and how; never the password),
+# and only once (the `taken` directory is the claim): it waits for it, replays
+# its output and exits with its code. With other settings it stops the run and
+# takes its own dump, as it does when the run is already claimed or ended
+# without a result. The run itself verifies its dump under the temporary name
+# and waits there for a claim: a run no step claims never becomes a dump, never
+# writes SHA256SUMS and never applies retention. Either way the step ends only
+# when a dump is verified, so the order backup, migrations, switch stays.
 
 umask 077
 # A stopped backup (deployctl stops a run taken ahead that no step claimed) still
@@ -47,24 +49,26 @@ backup_fingerprint() {
     "BACKUP_RETAIN=$BACKUP_RETAIN" "SKIP_AT_SCHEMA=${SKIP_AT_SCHEMA:-}" | sha256sum | cut -d" " -f1
 }
 
-ahead=${BACKUP_AHEAD:-}
-if [ -n "$ahead" ] && [ -f "$ahead/fingerprint" ]; then
-  if [ "$(cat "$ahead/fingerprint")" != "$(backup_fingerprint)" ]; then
-    echo "backup: the backup deployctl started ahead has other settings; this step takes its own"
-  elif ! mkdir "$ahead/taken" 2>/dev/null; then
-    echo "backup: the backup deployctl started ahead was already taken by another step; this step takes its own"
+if [ -n "${BACKUP_AHEAD:-}" ] && [ -f "$BACKUP_AHEAD/fingerprint" ]; then
+  apid=$(cat "$BACKUP_AHEAD/pid")
+  if [ "$(cat "$BACKUP_AHEAD/fingerprint")" != "$(backup_fingerprint)" ]; then
+    echo "backup: the backup deployctl started with the update (process $apid) has other settings; stopping it, this step takes its own"
+    ahead_stop
+  elif ! mkdir "$BACKUP_AHEAD/taken" 2>/dev/null; then
+    echo "backup: the backup deployctl started with the update (process $apid) was already taken by another step; this step takes its own"
   else
-    apid=$(cat "$ahead/pid")
-    while [ ! -e "$ahead/rc" ] && kill -0 "$apid" 2>/dev/null; do sleep 0.05; done
-    if [ -e "$ahead/rc" ]; then
+    ahead_wait
+    if [ -e "$BACKUP_AHEAD/rc" ]; then
       echo "backup: taken by deployctl from the start of the update, with this step's settings (process $apid); its output:"
-      cat "$ahead/out"
-      cat "$ahead/err" >&2
-      exit "$(cat "$ahead/rc")"
+      cat "$BACKUP_AHEAD/out"
+      cat "$BACKUP_AHEAD/err" >&2
+      : >"$BACKUP_AHEAD/replayed"
+      exit "$(cat "$BACKUP_AHEAD/rc")"
     fi
-    echo "backup: the backup deployctl started ahead (process $apid) ended without a result; this step takes its own"
+    echo "backup: the backup deployctl started with the update (process $apid) ended without a result; this step takes its own"
   fi
 fi
+
 mkdir -p "$BACKUP_DIR" || { echo "backup failed: cannot create $BACKUP_DIR" >&2; exit 1; }
 [ -w "$BACKUP_DIR" ] || { echo "backup failed: $BACKUP_DIR is not writable" >&2; exit 1; }
 host=$(printf "%s" "${HOSTNAME:-localhost}" | cksum | cut -c1-6)
@@ -153,6 +157,11 @@ if [ "$verified" = restore ]; then verify_from=$t0; else verify_from=$t1; fi
 verify_s=$(awk -v a="$verify_from" -v b="$t2" 'BEGIN { printf "%.2f", b - a }')
 sha=$(sha256sum "$tmp" | cut -d" " -f1)
 bytes=$(stat -c %s "$tmp")
+if [ -n "${BACKUP_AHEAD_DIR:-}" ]; then
+  # Started ahead by deployctl: only the backup step that claims this run makes it a dump.
+  : >"$BACKUP_AHEAD_DIR/verified"
+  until [ -d "$BACKUP_AHEAD_DIR/taken" ]; do sleep 0.05; done
+fi
 echo "$sha  $(basename "$final")" >>"$BACKUP_DIR/SHA256SUMS" || { echo "backup failed: cannot write $BACKUP_DIR/SHA256SUMS; nothing was changed" >&2; exit 1; }
 mv -n "$tmp" "$final"
 [ ! -e "$tmp" ] || { keep=$tmp; tmp=""; echo "backup failed: $final appeared while writing; both kept, this dump stays at $keep" >&2; exit 1; }

@@ -19,6 +19,14 @@
 # The result must lie inside the release's range before anything switches.
 # The last line of stdout is the JSON result.
 
+# A backup deployctl started with the update that no backup step claimed (the step did not
+# run) is stopped before any migration: its pg_dump's locks would hold the migration's DDL,
+# and the app's queries behind it.
+if ahead_unclaimed; then
+  echo "migrations: stopping the backup deployctl started with the update, which no backup step took"
+  ahead_stop
+fi
+
 migrate() { local img=$1; shift; docker run --rm --network host -e DATABASE_URL --entrypoint "$MIGRATE_CMD" "$img" "$@"; }
 
 # Runs the tool, showing its output; on failure the last line names the tool's own error.

@@ -103,6 +103,8 @@ describe("faults mid-deploy (real engine)", function () {
         failed(r, `Unable to read Docker image into resource: unable to pull image ${rel["v1.0.0"].image}@${missing}`);
         expect(r.stderr.trim().split("\n").pop(), "the last line names the cause and what serves").to.match(/pull image .*v1\.1\.0/);
         expect(s.dumps(), "no backup was taken").to.deep.equal(dumps);
+        // The backup deployctl started with the update was stopped before it became a dump.
+        expect(r.stdout).to.include("the backup started with the update was not needed (no backup step took it); it was stopped before it became a dump");
         expect(schemaVersion(s.db)).to.equal(2);
         await preserved();
         await recovers();

@@ -50,6 +50,8 @@ describe("releases end to end (real engine)", function () {
         const id = containerId(s.container);
         const r = s.deployctl(["deploy"]);
         ok(r);
+        // The release identity is unchanged, so deployctl started no backup with the update either.
+        expect(r.stdout).to.not.include("the backup started with the update");
         // Every resource in the state but the engine's default providers, which the summary does not count.
         const resources = s.state().filter(x => !(x.type.startsWith("pulumi:providers:") && /::default(_[0-9_]+)?$/.test(x.urn))).length;
         expect(r.stdout, r.stdout).to.match(new RegExp(`\\b${resources} unchanged\\b`));

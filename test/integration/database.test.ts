@@ -99,6 +99,12 @@ describe("database scripts (real PostgreSQL)", function () {
             ...pg(db), BACKUP_DIR: dir, RELEASE_VERSION: "v1.1.0", BACKUP_PREFIX: "pre_release", BACKUP_VERIFY: "restore", BACKUP_RETAIN: "0",
         });
         const dumpsIn = (dir: string) => fs.readdirSync(dir).filter(f => f.endsWith(".dump"));
+        const leftIn = (dir: string) => fs.readdirSync(dir).filter(f => f.includes(".partial."));
+        const scratchDbs = () => Number(psql("SELECT count(*) FROM pg_database WHERE datname LIKE 'verify\\_%'", "postgres"));
+        const until = async (cond: () => boolean, what: string) => {
+            for (let i = 0; i < 400 && !cond(); i++) await new Promise(res => setTimeout(res, 50));
+            expect(cond(), what).to.equal(true);
+        };
 
         it("is taken by the backup step with the same settings, once: the step waits for it and takes no dump of its own", async () => {
             const db = newDb("it_ahead");
@@ -112,6 +118,7 @@ describe("database scripts (real PostgreSQL)", function () {
             expect(res.verified).to.equal("restore");
             expect(res.sha256).to.equal(sha256(res.path));
             expect(dumpsIn(dir)).to.deep.equal([path.basename(res.path)]);
+            expect(fs.readFileSync(path.join(dir, "SHA256SUMS"), "utf8")).to.include(`${res.sha256}  ${path.basename(res.path)}`);
             // A second step with the same settings (another update) finds it taken and takes its own.
             const again = runScript(backupScript(), { ...settings(db, dir), ...ahead.env });
             expect(again.code, again.stderr).to.equal(0);
@@ -120,18 +127,46 @@ describe("database scripts (real PostgreSQL)", function () {
             expect(await ahead.finish()).to.equal(undefined);
         });
 
-        it("is not taken by a step with other settings, which takes its own; the run's complete dump stays", async () => {
+        it("never becomes a dump unless a step claims it: verified, it waits, and is stopped after the update with nothing left", async () => {
+            const db = newDb("it_ahead_unclaimed");
+            const dir = tmpDir("backups");
+            const scratch = scratchDbs();
+            const ahead = BackupAhead.start(settings(db, dir));
+            await until(() => ahead.verified, "the run verified its dump");
+            await new Promise(res => setTimeout(res, 300));
+            expect(ahead.ended, "it waits for a claim").to.equal(false);
+            expect(dumpsIn(dir), "no dump under a final name").to.deep.equal([]);
+            expect(fs.existsSync(path.join(dir, "SHA256SUMS")), "no SHA256SUMS line").to.equal(false);
+            expect(await ahead.finish()).to.equal("the backup started with the update was not needed (no backup step took it); it was stopped before it became a dump and removed its partial dump and scratch database");
+            expect(fs.readdirSync(dir)).to.deep.equal([]);
+            expect(scratchDbs()).to.equal(scratch);
+        });
+
+        it("is stopped by a step with other settings, which takes its own dump: one dump, the step's", async () => {
             const db = newDb("it_ahead_other");
             const dir = tmpDir("backups");
             const ahead = BackupAhead.start(settings(db, dir));
             const r = runScript(backupScript(), { ...settings(db, dir), RELEASE_VERSION: "v1.2.0", ...ahead.env });
             expect(r.code, r.stderr).to.equal(0);
-            expect(r.stdout).to.include("has other settings; this step takes its own");
-            expect(path.basename(lastJsonLine<BackupResult>(r.stdout).path)).to.match(/^pre_release_v1\.2\.0_/);
-            for (let i = 0; i < 200 && !ahead.ended; i++) await new Promise(res => setTimeout(res, 50));
-            const notice = await ahead.finish();
-            expect(notice).to.match(/not taken by a backup step; it completed, and its verified dump stays: .*pre_release_v1\.1\.0_/);
-            expect(dumpsIn(dir)).to.have.length(2);
+            expect(r.stdout).to.include("has other settings; stopping it, this step takes its own");
+            expect(ahead.ended, "the run has ended when the step is done").to.equal(true);
+            expect(dumpsIn(dir)).to.deep.equal([path.basename(lastJsonLine<BackupResult>(r.stdout).path)]);
+            expect(dumpsIn(dir)[0]).to.match(/^pre_release_v1\.2\.0_/);
+            expect(leftIn(dir)).to.deep.equal([]);
+            expect(await ahead.finish()).to.match(/not needed \(no backup step took it\); it was stopped before it became a dump/);
+        });
+
+        it("is stopped by the migration step when no backup step took it, before any migration runs", async () => {
+            const db = newDb("it_ahead_migrate");
+            const dir = tmpDir("backups");
+            const ahead = BackupAhead.start(settings(db, dir));
+            await until(() => ahead.verified, "the run verified its dump");
+            const m = migrate(db, ref(rel["v1.0.0"]), 1, "keep", "", ahead.env);
+            expect(m.code, m.stderr).to.equal(0);
+            expect(m.stdout).to.include("migrations: stopping the backup deployctl started with the update, which no backup step took");
+            expect(ahead.ended).to.equal(true);
+            expect(fs.readdirSync(dir)).to.deep.equal([]);
+            await ahead.finish();
         });
 
         it("fails the step with its own failure", async () => {
@@ -157,24 +192,29 @@ describe("database scripts (real PostgreSQL)", function () {
             expect(dumpsIn(dir)).to.have.length(1);
         });
 
-        it("is stopped when no step took it, removing its partial dump and scratch database", async () => {
+        it("is stopped mid-dump with its partial dump and scratch database removed, and when deployctl is killed", async () => {
             const db = newDb("it_ahead_stop");
             psql("CREATE TABLE t (id int)", db);
-            const dir = tmpDir("backups");
-            // pg_dump waits for a table another session holds exclusively, so the run is caught mid-dump.
+            const scratch = scratchDbs();
+            // pg_dump waits for a table another session holds exclusively, so each run is caught mid-dump.
             const locker = spawn("psql", ["-qAtX", "-c", "BEGIN; LOCK TABLE t IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(60)"], { env: { ...process.env, ...pg(db) }, stdio: "ignore" });
             try {
-                for (let i = 0; i < 100 && psql("SELECT count(*) FROM pg_locks WHERE mode = 'AccessExclusiveLock' AND relation = 't'::regclass", db) === "0"; i++) {
-                    await new Promise(res => setTimeout(res, 50));
-                }
+                await until(() => psql("SELECT count(*) FROM pg_locks WHERE mode = 'AccessExclusiveLock' AND relation = 't'::regclass", db) === "1", "the lock is held");
+                const dir = tmpDir("backups");
                 const ahead = BackupAhead.start(settings(db, dir));
-                const scratch = () => Number(psql("SELECT count(*) FROM pg_database WHERE datname LIKE 'verify\\_%'", "postgres"));
-                for (let i = 0; i < 200 && !(fs.readdirSync(dir).some(f => f.includes(".partial.")) && scratch() > 0); i++) await new Promise(res => setTimeout(res, 50));
-                expect(fs.readdirSync(dir).some(f => f.includes(".partial.")), "a partial dump while pg_dump waits").to.equal(true);
-                expect(scratch(), "a scratch database while pg_dump waits").to.equal(1);
-                expect(await ahead.finish()).to.match(/not taken by a backup step \(the update ended before it\); it was stopped and removed its partial dump and scratch database/);
-                expect(fs.readdirSync(dir).filter(f => f.endsWith(".dump") || f.includes(".partial."))).to.deep.equal([]);
-                expect(scratch()).to.equal(0);
+                await until(() => leftIn(dir).length === 1 && scratchDbs() === scratch + 1, "a partial dump and a scratch database while pg_dump waits");
+                expect(await ahead.finish()).to.match(/not needed \(no backup step took it\); it was stopped before it became a dump and removed its partial dump and scratch database/);
+                expect(fs.readdirSync(dir)).to.deep.equal([]);
+                expect(scratchDbs()).to.equal(scratch);
+
+                // deployctl killed outright: the run's lifeline (its stdin) closes, and it stops and cleans up the same way.
+                const killedDir = tmpDir("backups");
+                const script = `const { BackupAhead } = require(${JSON.stringify(path.join(__dirname, "..", "..", "cli", "backupAhead"))});
+                    const a = BackupAhead.start(JSON.parse(process.env.SETTINGS)); console.log(a.env.BACKUP_AHEAD); setInterval(() => undefined, 1000);`;
+                const tool = spawn(process.execPath, ["-e", script], { env: { ...process.env, SETTINGS: JSON.stringify(settings(db, killedDir)) }, stdio: ["ignore", "pipe", "inherit"] });
+                await until(() => leftIn(killedDir).length === 1 && scratchDbs() === scratch + 1, "the killed tool's run is mid-dump");
+                tool.kill("SIGKILL");
+                await until(() => fs.readdirSync(killedDir).length === 0 && scratchDbs() === scratch, "the run stopped and cleaned up after its tool was killed");
             } finally {
                 locker.kill();
             }
