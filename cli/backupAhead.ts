@@ -49,7 +49,11 @@ export class BackupAhead {
     private readonly exited: Promise<void>;
 
     private constructor(private readonly dir: string, private readonly child: ChildProcess) {
-        this.exited = new Promise(resolve => child.once("exit", () => resolve()));
+        // A run that could not start (no bash) counts as ended: the step then finds no result and takes its own dump.
+        this.exited = new Promise(resolve => {
+            child.once("exit", () => resolve());
+            child.once("error", () => resolve());
+        });
     }
 
     /**
@@ -63,6 +67,7 @@ export class BackupAhead {
         const child = spawn("/bin/bash", ["-c", scriptFile("backup-ahead.sh")], {
             env: { ...inherited, ...env, BACKUP_SCRIPT: backupScriptText(), BACKUP_AHEAD_DIR: dir }, stdio: ["pipe", "ignore", "ignore"], detached: true,
         });
+        child.stdin?.on("error", () => undefined); // a closed lifeline is no failure
         const ahead = new BackupAhead(dir, child);
         fs.writeFileSync(path.join(dir, "pid"), `${child.pid}\n`);
         // Written last: the step looks for the fingerprint.
