@@ -43,8 +43,6 @@ export interface DeploySettings {
     readonly backupDir: string;
     readonly backupRetain: number;
     readonly backupVerify: "restore" | "list";
-    /** Whether deployctl deploy starts the verified backup with the update (read by deployctl only). */
-    readonly backupAhead: boolean;
     readonly dockerHost: string;
     readonly appName: string;
     readonly appPort: number;
@@ -406,7 +404,6 @@ export function parseDeployConfig(src: ConfigSource, appEnv?: unknown, criticalE
             backupDir: s.backupDir,
             backupRetain: Number(s.backupRetain),
             backupVerify: s.backupVerify as "restore" | "list",
-            backupAhead: s.backupAhead === "true",
             dockerHost: s.dockerHost,
             appName: s.appName,
             appPort: Number(s.appPort),
@@ -507,10 +504,10 @@ export function serviceIdentity(release: Release, service: { imageRef: string })
     return [release.version, release.gitSha, service.imageRef, String(release.schemaVersion)];
 }
 
-/** The values that identify a release; a change of any of them re-runs backup and migrations. */
 /** The release: keys releaseIdentity is made of; a deploy that changes none of them runs no backup step. */
 export const RELEASE_IDENTITY_KEYS = ["version", "gitSha", "image", "imageDigest", "schemaVersion", "images"];
 
+/** The values that identify a release; a change of any of them re-runs backup and migrations. */
 export function releaseIdentity(release: Release): string[] {
     const others = Object.keys(release.images).sort().map(k => `${k}=${release.images[k]}`);
     return [release.version, release.gitSha, imageRef(release), String(release.schemaVersion), ...others];
